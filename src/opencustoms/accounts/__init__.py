@@ -1,0 +1,1 @@
+"""Organisations, accounts, roles, API tokens and brokers' mandates."""

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): versioned routes under /api/v1, errors as problem+json."""

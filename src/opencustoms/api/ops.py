@@ -1,0 +1,26 @@
+"""Operations: health and Prometheus metrics. Open to the network the node runs on."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from opencustoms.api.security import services
+
+router = APIRouter(tags=["Operations"])
+OPEN_PATHS = ("/healthz", "/metrics")
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> dict[str, str]:
+    svc = services(request)
+    with svc.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok", "database": svc.engine.dialect.name, "hs_edition": svc.hs.edition.value}
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,102 @@
+"""Every error the API returns, as RFC 9457 problem+json, mapped in one place.
+
+Each problem has a stable `code` clients can branch on; `detail` is for people,
+in the language the request asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from opencustoms.i18n import _
+from opencustoms.kernel.errors import DomainError
+from opencustoms.observability import logger
+
+PROBLEM = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    500: "Internal server error",
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:opencustoms:problem:{code}",
+        "title": _(_TITLES.get(status, "Error")),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        errors = [
+            {"code": f.code, "field": f.field, "message": f.render(_), "severity": f.severity.value}
+            for f in exc.findings
+        ]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(request, exc.status, exc.code, exc.finding.render(_), errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "code": "request.invalid_field",
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or None,
+                "message": str(e.get("msg", ""))[:300],
+                "severity": "error",
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": None, "message": ""}
+        detail = _("The request is invalid at %(field)s: %(message)s") % {
+            "field": first["field"] or "body",
+            "message": first["message"],
+        }
+        return problem(request, 400, "request.invalid", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "route.not_found", 405: "route.method_not_allowed"}
+        code = codes.get(exc.status_code, f"http.{exc.status_code}")
+        detail = {
+            404: _("There is no such page or API route; see /api/docs for the API."),
+            405: _("This route does not accept that method; see /api/docs."),
+        }.get(exc.status_code, str(exc.detail))
+        return problem(request, exc.status_code, code, detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger().error("unhandled_error", path=request.url.path, exc_info=exc)
+        return problem(
+            request,
+            500,
+            "internal",
+            _("Something went wrong on our side; the error is logged under this request id."),
+        )

@@ -1,0 +1,112 @@
+"""The ASGI application: API, web pages and operations, behind one middleware stack.
+
+`create_app()` is the factory uvicorn serves (`opencustoms serve`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from importlib import resources
+
+import structlog
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from opencustoms import __version__, bootstrap
+from opencustoms.api import problems
+from opencustoms.api.ops import OPEN_PATHS
+from opencustoms.api.routes import ROUTERS
+from opencustoms.api.security import assert_guarded
+from opencustoms.i18n import negotiate, set_locale
+from opencustoms.observability import Metrics, configure_logging, logger
+from opencustoms.web import pages
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Request id, language, access log and metrics for every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        query = scope.get("query_string", b"").decode("latin-1")
+        lang = re.search(r"(?:^|&)lang=([A-Za-z_\-]{2,10})", query)
+        cookie = re.search(r"(?:^|;\s*)lang=([A-Za-z_\-]{2,10})", headers.get("cookie", ""))
+        set_locale(
+            negotiate(
+                lang.group(1) if lang else None,
+                cookie.group(1) if cookie else None,
+                headers.get("accept-language"),
+            )
+        )
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            logger("opencustoms.http").info(
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+
+def _route_template(scope: Scope) -> str:
+    # the template, never the raw path: ids must not blow up metric labels
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return str(route.path)
+    return "unmatched"
+
+
+def create_app(services: bootstrap.Services | None = None) -> FastAPI:
+    svc = services or bootstrap.build()
+    configure_logging(svc.settings.log_level, svc.settings.log_json)
+    app = FastAPI(
+        title="opencustoms",
+        version=__version__,
+        description="Open digital customs platform: origin, certificates, exchange, clearance.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.services = svc
+    app.state.metrics = Metrics()
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(pages.router)
+    static = resources.files("opencustoms.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    assert_guarded(app, lambda path: path in OPEN_PATHS or not path.startswith("/api/"))
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,43 @@
+"""The composition root: builds every service from settings, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from opencustoms.accounts.service import AccountsService
+from opencustoms.kernel.dates import Clock, SystemClock, zone
+from opencustoms.kernel.nomenclature import Nomenclature
+from opencustoms.reference.hs import hs2022
+from opencustoms.settings import Settings
+from opencustoms.store.db import make_engine
+from opencustoms.store.repositories import uow_factory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    office_zone: ZoneInfo
+    hs: Nomenclature
+    accounts: AccountsService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> Services:
+    settings = settings or Settings()
+    engine = make_engine(settings.effective_database_url)
+    clock = clock or SystemClock()
+    return Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        office_zone=zone(settings.office_timezone),
+        hs=hs2022(),
+        accounts=AccountsService(uow_factory(engine), clock),
+    )

@@ -1,0 +1,137 @@
+"""`opencustoms orgs`, `opencustoms accounts`, `opencustoms audit`: run by the operator."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from opencustoms import presenters
+from opencustoms.accounts.domain import OrgKind, Role, parse_enum
+from opencustoms.accounts.service import OPERATOR
+from opencustoms.cli.common import JsonOption, migrated_services, out, print_json
+from opencustoms.i18n import _
+from opencustoms.kernel.countries import Country
+
+orgs = typer.Typer(help=_("Organisations: administrations, authorities, traders."), no_args_is_help=True)
+accounts = typer.Typer(help=_("Accounts and their API tokens."), no_args_is_help=True)
+audit = typer.Typer(help=_("The audit log."), no_args_is_help=True)
+
+
+@orgs.command("create")
+def create_org(
+    name: str = typer.Option(..., "--name", help=_("The organisation's legal name.")),
+    kind: str = typer.Option(..., "--kind", help=", ".join(k.value for k in OrgKind)),
+    country: str = typer.Option(..., "--country", help=_("ISO 3166 code, e.g. KR.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Register an organisation."""
+    svc = migrated_services()
+    try:
+        org, _replayed = svc.accounts.create_organisation(
+            OPERATOR, name, parse_enum(OrgKind, kind, "kind"), Country(country)
+        )
+    finally:
+        svc.close()
+    if as_json:
+        print_json(presenters.organisation(org))
+    else:
+        out.print(_("Created organisation %(id)s (%(name)s).") % {"id": org.id, "name": org.name})
+
+
+@orgs.command("list")
+def list_orgs(as_json: bool = JsonOption) -> None:
+    """List every organisation."""
+    svc = migrated_services()
+    try:
+        found = svc.accounts.organisations(OPERATOR)
+    finally:
+        svc.close()
+    if as_json:
+        print_json([presenters.organisation(o) for o in found])
+        return
+    table = Table(_("Id"), _("Name"), _("Kind"), _("Country"))
+    for o in found:
+        table.add_row(o.id, o.name, o.kind.value, o.country.alpha2)
+    out.print(table)
+
+
+@accounts.command("create")
+def create_account(
+    org: str = typer.Option(..., "--org", help=_("The organisation's id.")),
+    name: str = typer.Option(..., "--name", help=_("Who uses the account.")),
+    role: list[str] = typer.Option(..., "--role", help=", ".join(r.value for r in Role)),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an account with its roles, and print its first API token (shown once)."""
+    svc = migrated_services()
+    try:
+        roles = [parse_enum(Role, r, "role") for r in role]
+        account, _replayed = svc.accounts.create_account(OPERATOR, org, name, roles)
+        _token, plain = svc.accounts.issue_token(OPERATOR, account.id)
+    finally:
+        svc.close()
+    if as_json:
+        print_json({"account": presenters.account(account), "token": plain})
+        return
+    out.print(_("Created account %(id)s.") % {"id": account.id})
+    out.print(_("API token (shown once; keep it secret):"))
+    out.print(plain)
+
+
+@accounts.command("token")
+def new_token(
+    account_id: str = typer.Argument(..., help=_("The account's id.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue another API token for an account (shown once)."""
+    svc = migrated_services()
+    try:
+        token, plain = svc.accounts.issue_token(OPERATOR, account_id)
+    finally:
+        svc.close()
+    if as_json:
+        print_json({"token_id": token.id, "token": plain})
+    else:
+        out.print(plain)
+
+
+@accounts.command("list")
+def list_accounts(
+    org: str = typer.Option(..., "--org", help=_("The organisation's id.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """List an organisation's accounts."""
+    svc = migrated_services()
+    try:
+        found = svc.accounts.accounts_of(OPERATOR, org)
+    finally:
+        svc.close()
+    if as_json:
+        print_json([presenters.account(a) for a in found])
+        return
+    table = Table(_("Id"), _("Name"), _("Roles"))
+    for a in found:
+        table.add_row(a.id, a.name, ", ".join(sorted(r.value for r in a.roles)))
+    out.print(table)
+
+
+@audit.command("list")
+def list_audit(
+    limit: int = typer.Option(50, "--limit", "-n", min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """The newest audit events first."""
+    svc = migrated_services()
+    try:
+        events = svc.accounts.audit_events(OPERATOR, limit)
+        zone = svc.office_zone
+    finally:
+        svc.close()
+    if as_json:
+        print_json([presenters.audit_event(e) for e in events])
+        return
+    table = Table(_("When"), _("Action"), _("Object"), _("By"))
+    for e in events:
+        when = e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        table.add_row(when, e.action, e.object_id, e.actor_account_id or _("operator"))
+    out.print(table)

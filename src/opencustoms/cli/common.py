@@ -1,0 +1,59 @@
+"""What every command shares: services, output as a table or JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from opencustoms import bootstrap
+from opencustoms.i18n import _, negotiate, set_locale
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+set_locale(negotiate(os.environ.get("OPENCUSTOMS_LOCALE"), os.environ.get("LANG")))
+
+
+def services() -> bootstrap.Services:
+    return bootstrap.build()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]{_('error')}:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def migrated_services() -> bootstrap.Services:
+    """Services over a database at the newest migration, or a clear way to get there."""
+    from opencustoms.store import db
+
+    svc = services()
+    current, head = db.current_revision(svc.engine), db.head_revision(svc.engine)
+    if current != head:
+        svc.close()
+        fail(
+            _("The database is at revision %(current)s, not %(head)s: run 'opencustoms db upgrade'.")
+            % {"current": current or _("none"), "head": head}
+        )
+    return svc

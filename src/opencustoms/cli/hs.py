@@ -1,0 +1,52 @@
+"""`opencustoms hs`: look up and search the HS nomenclature."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from opencustoms import presenters
+from opencustoms.cli.common import JsonOption, out, print_json
+from opencustoms.i18n import _
+from opencustoms.kernel.nomenclature import MAX_LIMIT
+from opencustoms.reference.hs import hs2022
+
+app = typer.Typer(help=_("The Harmonized System nomenclature (HS 2022)."), no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    code: str = typer.Argument(..., help=_("An HS code: 0901, 0901.21, 8471 30 or a national code.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show a code with its path (section ▸ chapter ▸ heading ▸ subheading) and children."""
+    data = presenters.hs_entry(hs2022(), code)
+    if as_json:
+        print_json(data)
+        return
+    for step in data["path"]:
+        out.print(f"[dim]{_(step['level'])}[/] [bold]{step['code']}[/] {step['description']}")
+    if data["children"]:
+        out.print()
+        for child in data["children"]:
+            out.print(f"  [bold]{child['dotted']}[/] {child['description']}")
+
+
+@app.command("search")
+def search(
+    text: str = typer.Argument(..., help=_("Words or a partial code, e.g. 'roasted coffee' or 8471.")),
+    limit: int = typer.Option(10, "--limit", "-n", min=1, max=MAX_LIMIT, help=_("How many results.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Search codes by description or partial code, most relevant first."""
+    data = presenters.hs_search(hs2022(), text, limit)
+    if as_json:
+        print_json(data)
+        return
+    if not data["results"]:
+        out.print(_("No code matches '%(q)s'.") % {"q": data["query"]})
+        return
+    table = Table(_("Code"), _("Level"), _("Description"), show_lines=False)
+    for hit in data["results"]:
+        table.add_row(hit["dotted"], _(hit["level"]), hit["description"])
+    out.print(table)

@@ -1,0 +1,80 @@
+"""Errors and findings as values.
+
+A `Finding` is one problem found while validating input: a stable `code`, a
+message template marked for translation (with `%(name)s` parameters), the
+field it concerns and its severity. Domain code never translates; the edges
+(CLI, API, web) render the template in the user's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Self
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction into the catalogues without translating it here."""
+    return message
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def render(self, translate: Any = None) -> str:
+        """The message with its parameters filled in, translated if a gettext is given."""
+        template = translate(self.message) if translate else self.message
+        return template % self.params if self.params else template
+
+
+class DomainError(Exception):
+    """A rule of the domain refused an input; carries one or more findings."""
+
+    status = 400  # the edge's default mapping; subclasses refine it
+
+    def __init__(self, *findings: Finding) -> None:
+        if not findings:
+            raise ValueError("DomainError needs at least one finding")
+        self.findings: tuple[Finding, ...] = findings
+        super().__init__(findings[0].render())
+
+    @property
+    def code(self) -> str:
+        return self.findings[0].code
+
+    @property
+    def finding(self) -> Finding:
+        return self.findings[0]
+
+    @classmethod
+    def of(
+        cls, code: str, message: str, *, field: str | None = None, **params: Any
+    ) -> Self:
+        return cls(Finding(code=code, message=message, params=params, field=field))
+
+
+class InvalidInput(DomainError):
+    status = 400
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Forbidden(DomainError):
+    status = 403

@@ -1,0 +1,1 @@
+"""Cross-cutting platform services: the audit log and idempotent writes."""

@@ -1,0 +1,92 @@
+"""Plain-data views of domain objects, shared by the API (JSON) and the CLI (--json).
+
+One shape per object, so a script moving from the CLI to the API reads the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opencustoms.accounts.domain import Account, Mandate, Organisation
+from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
+from opencustoms.platform.audit import AuditEvent
+
+
+def hs_brief(entry: Entry) -> dict[str, Any]:
+    return {
+        "code": entry.code.digits,
+        "dotted": entry.code.dotted(),
+        "level": entry.level.value,
+        "description": entry.description,
+    }
+
+
+def hs_entry(hs: Nomenclature, code: str) -> dict[str, Any]:
+    entry = hs.get(code)
+    return {
+        **hs_brief(entry),
+        "requested": hs.code(code).digits,
+        "edition": entry.code.edition.value,
+        "section": entry.section,
+        "path": [
+            {"level": s.level, "code": s.code, "description": s.description}
+            for s in hs.path(entry.code)
+        ],
+        "children": [hs_brief(c) for c in hs.children(entry.code)],
+        "search_terms": list(entry.search_terms),
+    }
+
+
+def hs_hit(hit: SearchHit) -> dict[str, Any]:
+    return {**hs_brief(hit.entry), "score": hit.score}
+
+
+def hs_search(hs: Nomenclature, query: str, limit: int) -> dict[str, Any]:
+    hits = hs.search(query, limit)
+    return {"query": query.strip(), "edition": hs.edition.value, "results": [hs_hit(h) for h in hits]}
+
+
+def organisation(org: Organisation) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "kind": org.kind.value,
+        "country": org.country.alpha2,
+        "created_at": org.created_at,
+    }
+
+
+def account(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "organisation_id": a.organisation_id,
+        "name": a.name,
+        "roles": sorted(r.value for r in a.roles),
+        "active": a.active,
+        "created_at": a.created_at,
+    }
+
+
+def mandate(m: Mandate) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "importer_id": m.importer_id,
+        "broker_id": m.broker_id,
+        "granted_at": m.granted_at,
+        "revoked_at": m.revoked_at,
+    }
+
+
+def audit_event(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "organisation_id": e.organisation_id,
+        "actor_account_id": e.actor_account_id,
+        "actor_organisation_id": e.actor_organisation_id,
+        "request_id": e.request_id,
+        "details": e.details,
+    }

@@ -1,0 +1,38 @@
+"""Settings, from environment variables prefixed OPENCUSTOMS_ (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from opencustoms.kernel.dates import zone
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENCUSTOMS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where the embedded database lives")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: an SQLite file in data_dir",
+    )
+    office_timezone: str = Field(default="Asia/Seoul", description="shown times and legal dates")
+    locale: str = Field(default="en", description="default language: en or ko")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'opencustoms.db').as_posix()}"

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, repositories, unit of work, Alembic migrations."""

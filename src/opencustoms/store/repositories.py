@@ -1,0 +1,212 @@
+"""SQL adapters of the accounts ports, and the unit of work that holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Engine, Row, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, OrgKind, Role
+from opencustoms.kernel.countries import Country
+from opencustoms.kernel.errors import N_, Conflict
+from opencustoms.platform.audit import AuditEvent
+from opencustoms.platform.idempotency import StoredResponse
+from opencustoms.store import tables as t
+
+
+def _org(row: Row[Any]) -> Organisation:
+    return Organisation(row.id, row.name, OrgKind(row.kind), Country(row.country), row.created_at)
+
+
+def _account(row: Row[Any]) -> Account:
+    roles = frozenset(Role(r) for r in row.roles.split())
+    return Account(row.id, row.organisation_id, row.name, roles, row.created_at, row.active)
+
+
+def _mandate(row: Row[Any]) -> Mandate:
+    return Mandate(row.id, row.importer_id, row.broker_id, row.granted_at, row.revoked_at)
+
+
+class SqlAccounts:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_organisation(self, org: Organisation) -> None:
+        self.s.execute(
+            insert(t.organisations).values(
+                id=org.id, name=org.name, kind=org.kind.value, country=org.country.alpha2,
+                created_at=org.created_at,
+            )
+        )
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        row = self.s.execute(select(t.organisations).where(t.organisations.c.id == org_id)).first()
+        return _org(row) if row else None
+
+    def organisations(self) -> Sequence[Organisation]:
+        rows = self.s.execute(select(t.organisations).order_by(t.organisations.c.name))
+        return [_org(r) for r in rows]
+
+    def add_account(self, account: Account) -> None:
+        self.s.execute(
+            insert(t.accounts).values(
+                id=account.id, organisation_id=account.organisation_id, name=account.name,
+                roles=" ".join(sorted(r.value for r in account.roles)), active=account.active,
+                created_at=account.created_at,
+            )
+        )
+
+    def account(self, account_id: str) -> Account | None:
+        row = self.s.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        return _account(row) if row else None
+
+    def accounts_of(self, org_id: str) -> Sequence[Account]:
+        rows = self.s.execute(
+            select(t.accounts).where(t.accounts.c.organisation_id == org_id).order_by(t.accounts.c.name)
+        )
+        return [_account(r) for r in rows]
+
+    def add_token(self, token: ApiToken) -> None:
+        self.s.execute(
+            insert(t.api_tokens).values(
+                id=token.id, account_id=token.account_id, token_hash=token.token_hash,
+                created_at=token.created_at, expires_at=token.expires_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self.s.execute(
+            select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return ApiToken(row.id, row.account_id, row.token_hash, row.created_at, row.expires_at,
+                        row.revoked_at)
+
+    def add_mandate(self, mandate: Mandate) -> None:
+        self.s.execute(
+            insert(t.mandates).values(
+                id=mandate.id, importer_id=mandate.importer_id, broker_id=mandate.broker_id,
+                granted_at=mandate.granted_at, revoked_at=mandate.revoked_at,
+            )
+        )
+
+    def mandates_of_broker(self, broker_id: str) -> Sequence[Mandate]:
+        rows = self.s.execute(
+            select(t.mandates).where(t.mandates.c.broker_id == broker_id).order_by(t.mandates.c.granted_at)
+        )
+        return [_mandate(r) for r in rows]
+
+    def mandates_of_importer(self, importer_id: str) -> Sequence[Mandate]:
+        rows = self.s.execute(
+            select(t.mandates)
+            .where(t.mandates.c.importer_id == importer_id)
+            .order_by(t.mandates.c.granted_at)
+        )
+        return [_mandate(r) for r in rows]
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def append(self, event: AuditEvent) -> None:
+        self.s.execute(
+            insert(t.audit_events).values(
+                id=event.id, at=event.at, action=event.action, object_type=event.object_type,
+                object_id=event.object_id, organisation_id=event.organisation_id,
+                actor_account_id=event.actor_account_id,
+                actor_organisation_id=event.actor_organisation_id,
+                request_id=event.request_id, details=event.details,
+            )
+        )
+
+    def events(self, limit: int, organisation_ids: set[str] | None = None) -> Sequence[AuditEvent]:
+        query = select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit)
+        if organisation_ids is not None:
+            query = query.where(t.audit_events.c.organisation_id.in_(sorted(organisation_ids)))
+        return [
+            AuditEvent(
+                id=r.id, at=r.at, action=r.action, object_type=r.object_type,
+                object_id=r.object_id, organisation_id=r.organisation_id,
+                actor_account_id=r.actor_account_id,
+                actor_organisation_id=r.actor_organisation_id, request_id=r.request_id,
+                details=r.details,
+            )
+            for r in self.s.execute(query)
+        ]
+
+
+class SqlIdempotency:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        row = self.s.execute(
+            select(t.idempotency_keys).where(
+                t.idempotency_keys.c.scope == scope, t.idempotency_keys.c.key == key
+            )
+        ).first()
+        if row is None:
+            return None
+        return StoredResponse(row.scope, row.key, row.fingerprint, row.status, row.body, row.created_at)
+
+    def put(self, response: StoredResponse) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(t.idempotency_keys).values(
+                        scope=response.scope, key=response.key,
+                        fingerprint=response.fingerprint, status=response.status,
+                        body=response.body, created_at=response.created_at,
+                    )
+                )
+        except IntegrityError:
+            # a concurrent request with the same key won the race
+            raise Conflict.of(
+                "idempotency.in_progress",
+                N_("Another request with this Idempotency-Key was processed at the same time; "
+                   "retry to get its answer."),
+                field="Idempotency-Key",
+            ) from None
+
+
+class SqlUnitOfWork:
+    """One transaction: everything written in it commits together or not at all."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._factory()
+        self.accounts = SqlAccounts(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.idempotency = SqlIdempotency(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()  # a no-op after commit; undoes anything left uncommitted
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    from sqlalchemy.orm import sessionmaker
+
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    return lambda: SqlUnitOfWork(sessions)

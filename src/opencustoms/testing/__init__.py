@@ -1,0 +1,1 @@
+"""Test support shipped with the package: in-memory fakes and the legal-case plugin."""

@@ -1,0 +1,139 @@
+"""In-memory fakes of the storage ports, for fast service tests.
+
+The same contract tests run against these and the SQL adapters, so the fakes
+cannot drift from the real thing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Self
+
+from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation
+from opencustoms.kernel.errors import N_, Conflict
+from opencustoms.platform.audit import AuditEvent
+from opencustoms.platform.idempotency import StoredResponse
+
+
+@dataclass
+class _State:
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    mandates: dict[str, Mandate] = field(default_factory=dict)
+    audit: list[AuditEvent] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
+
+
+class FakeAccounts:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add_organisation(self, org: Organisation) -> None:
+        self.st.organisations[org.id] = org
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        return self.st.organisations.get(org_id)
+
+    def organisations(self) -> Sequence[Organisation]:
+        return sorted(self.st.organisations.values(), key=lambda o: o.name)
+
+    def add_account(self, account: Account) -> None:
+        if account.organisation_id not in self.st.organisations:
+            raise ValueError("foreign key: unknown organisation")
+        self.st.accounts[account.id] = account
+
+    def account(self, account_id: str) -> Account | None:
+        return self.st.accounts.get(account_id)
+
+    def accounts_of(self, org_id: str) -> Sequence[Account]:
+        return sorted(
+            (a for a in self.st.accounts.values() if a.organisation_id == org_id),
+            key=lambda a: a.name,
+        )
+
+    def add_token(self, token: ApiToken) -> None:
+        self.st.tokens[token.token_hash] = token
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return self.st.tokens.get(token_hash)
+
+    def add_mandate(self, mandate: Mandate) -> None:
+        self.st.mandates[mandate.id] = mandate
+
+    def mandates_of_broker(self, broker_id: str) -> Sequence[Mandate]:
+        return [m for m in self.st.mandates.values() if m.broker_id == broker_id]
+
+    def mandates_of_importer(self, importer_id: str) -> Sequence[Mandate]:
+        return [m for m in self.st.mandates.values() if m.importer_id == importer_id]
+
+
+class FakeAuditLog:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def append(self, event: AuditEvent) -> None:
+        self.st.audit.append(replace(event))
+
+    def events(self, limit: int, organisation_ids: set[str] | None = None) -> Sequence[AuditEvent]:
+        chosen = [
+            e
+            for e in reversed(self.st.audit)
+            if organisation_ids is None or e.organisation_id in organisation_ids
+        ]
+        return chosen[:limit]
+
+
+class FakeIdempotency:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        return self.st.idempotency.get((scope, key))
+
+    def put(self, response: StoredResponse) -> None:
+        if (response.scope, response.key) in self.st.idempotency:
+            raise Conflict.of("idempotency.in_progress", N_("Key taken."))
+        self.st.idempotency[(response.scope, response.key)] = response
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the shared state; commit publishes it, like a transaction."""
+
+    def __init__(self, shared: _State | None = None) -> None:
+        self.shared = shared if shared is not None else _State()
+        self.commits = 0
+
+    def __enter__(self) -> Self:
+        self._begin()
+        return self
+
+    def _begin(self) -> None:
+        self._work = copy.deepcopy(self.shared)
+        self.accounts = FakeAccounts(self._work)
+        self.audit = FakeAuditLog(self._work)
+        self.idempotency = FakeIdempotency(self._work)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._begin()
+
+    def commit(self) -> None:
+        self.shared.__dict__.update(copy.deepcopy(self._work).__dict__)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._begin()
+
+
+def in_memory_uow() -> tuple[Callable[[], FakeUnitOfWork], _State]:
+    """A unit-of-work factory over one shared in-memory state, and that state."""
+    state = _State()
+    return (lambda: FakeUnitOfWork(state)), state

@@ -1,0 +1,62 @@
+"""Runners for legal cases: each takes a case's input and date, returns the facts to check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.hs import HsCode
+from opencustoms.reference.hs import hs2022
+
+Runner = Callable[[dict[str, Any], date], dict[str, Any]]
+
+
+def _errors_as_values(run: Runner) -> Runner:
+    def wrapped(given: dict[str, Any], on: date) -> dict[str, Any]:
+        try:
+            return run(given, on)
+        except DomainError as e:
+            return {"error": e.code, "field": e.finding.field}
+
+    return wrapped
+
+
+@_errors_as_values
+def hs_code(given: dict[str, Any], on: date) -> dict[str, Any]:
+    code = HsCode(str(given["code"]), given.get("edition", "HS2022"))
+    return {
+        "digits": code.digits,
+        "dotted": code.dotted(),
+        "level": code.level.value,
+        "edition": code.edition.value,
+        "hs6": code.hs6.digits if code.hs6 else None,
+    }
+
+
+@_errors_as_values
+def hs_lookup(given: dict[str, Any], on: date) -> dict[str, Any]:
+    hs = hs2022()
+    entry = hs.get(str(given["code"]))
+    return {
+        "code": entry.code.digits,
+        "description": entry.description,
+        "section": entry.section,
+        "path": [step.code for step in hs.path(entry.code)],
+        "children": [c.code.digits for c in hs.children(entry.code)],
+    }
+
+
+@_errors_as_values
+def hs_search(given: dict[str, Any], on: date) -> dict[str, Any]:
+    hits = hs2022().search(str(given["query"]), int(given.get("limit", 10)))
+    codes = [h.entry.code.digits for h in hits]
+    return {"first": codes[0] if codes else None, "top3": codes[:3], "codes": codes}
+
+
+RUNNERS: dict[str, Runner] = {
+    "hs.code": hs_code,
+    "hs.lookup": hs_lookup,
+    "hs.search": hs_search,
+}

@@ -1,0 +1,96 @@
+"""Web pages. Thin: parse the request, ask a service, render a template."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+
+from opencustoms import __version__
+from opencustoms.bootstrap import Services
+from opencustoms.i18n import SUPPORTED, _, current_locale
+from opencustoms.kernel.errors import N_, DomainError
+from opencustoms.kernel.nomenclature import SearchHit
+
+router = APIRouter(include_in_schema=False)
+
+templates = Jinja2Templates(directory=str(resources.files("opencustoms.web") / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda message: _(message),
+    ngettext=lambda singular, plural, n: _(singular if n == 1 else plural),
+    newstyle=True,
+)
+
+
+@pass_context
+def _path_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """A root-relative URL: correct behind any proxy or host name."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
+templates.env.globals["path_for"] = _path_for
+
+# Level names, marked here so the catalogues carry them (templates translate them).
+LEVEL_NAMES = (N_("section"), N_("chapter"), N_("heading"), N_("subheading"), N_("national"))
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("version", __version__)
+    context.setdefault("locale", current_locale())
+    context.setdefault("locales", SUPPORTED)
+    context.setdefault("office_zone", _services(request).settings.office_timezone)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    lang = request.query_params.get("lang")
+    if lang in SUPPORTED:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _search(request: Request, q: str | None) -> tuple[list[SearchHit], str | None, int]:
+    if q is None:
+        return [], None, 200
+    try:
+        return _services(request).hs.search(q, 20), None, 200
+    except DomainError as e:
+        return [], e.finding.render(_), 400
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return RedirectResponse(request.url_for("hs_search").include_query_params(**request.query_params), 303)
+
+
+@router.get("/hs", response_class=HTMLResponse, name="hs_search")
+def hs_search(request: Request, q: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    hits, error, status = _search(request, q)
+    return _render(request, "hs_search.html", status, q=q or "", hits=hits, error=error)
+
+
+@router.get("/hs/results", response_class=HTMLResponse, name="hs_results")
+def hs_results(request: Request, q: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    """The result list alone, for htmx to swap in as the user types."""
+    if q is not None and not q.strip():
+        return _render(request, "_hs_results.html", q="", hits=[], error=None)
+    hits, error, status = _search(request, q)
+    return _render(request, "_hs_results.html", status, q=q or "", hits=hits, error=error)
+
+
+@router.get("/hs/{code}", response_class=HTMLResponse, name="hs_entry")
+def hs_entry(request: Request, code: str) -> HTMLResponse:
+    hs = _services(request).hs
+    try:
+        entry = hs.get(code)
+    except DomainError as e:
+        return _render(request, "error.html", e.status, message=e.finding.render(_))
+    return _render(
+        request, "hs_entry.html", entry=entry, path=hs.path(entry.code), children=hs.children(entry.code)
+    )
