@@ -45,10 +45,10 @@ bench: $(STAMP) ## run the benchmarks; results in benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
 i18n-extract: $(STAMP) ## extract translatable strings into the template catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -o src/opencustoms/locales/messages.pot src/opencustoms
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o src/opencustoms/locales/messages.pot src/opencustoms
 
 i18n-update: i18n-extract ## merge new strings into the English and Korean catalogues
-	$(BIN)/pybabel update -i src/opencustoms/locales/messages.pot -d src/opencustoms/locales --no-fuzzy-matching
+	$(BIN)/python tools/write_catalogues.py
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .test-results.xml

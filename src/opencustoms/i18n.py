@@ -72,3 +72,8 @@ def gettext_for(locale: str) -> Callable[[str], str]:
 def _(message: str) -> str:
     """Translate into the current request's or command's language."""
     return translations(_current.get()).gettext(message)
+
+
+def label(value: str) -> str:
+    """Translate a value that was marked with N_ where it is defined (e.g. level names)."""
+    return translations(_current.get()).gettext(value)

@@ -14,20 +14,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opencustoms.i18n import _
-from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.errors import N_, DomainError
 from opencustoms.observability import logger
 
 PROBLEM = "application/problem+json"
 
 _TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request too large",
-    500: "Internal server error",
+    400: N_("Bad request"),
+    401: N_("Authentication required"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    500: N_("Internal server error"),
 }
 
 
@@ -41,7 +40,7 @@ def problem(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:opencustoms:problem:{code}",
-        "title": _(_TITLES.get(status, "Error")),
+        "title": _(_TITLES.get(status, N_("Error"))),
         "status": status,
         "code": code,
         "detail": detail,

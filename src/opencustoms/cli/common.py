@@ -39,8 +39,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
 
 
+def fail_line(message: str) -> None:
+    """One line on standard error: what failed and what to do."""
+    label = _("error")
+    err.print(f"[bold red]{label}:[/] ", end="")
+    err.print(message, markup=False)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]{_('error')}:[/] {message}", markup=True)
+    fail_line(message)
     raise typer.Exit(code)
 
 

@@ -11,7 +11,7 @@ from opencustoms import presenters
 from opencustoms.accounts.domain import OrgKind, Role
 from opencustoms.accounts.service import OPERATOR, Context
 from opencustoms.cli.common import out, services
-from opencustoms.i18n import _
+from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
 from opencustoms.settings import Settings
 from opencustoms.store import db
@@ -71,7 +71,7 @@ def demo(
         out.print()
         out.print("[bold]$ opencustoms hs show 8471.30[/]")
         for step in presenters.hs_entry(svc.hs, "8471.30")["path"]:
-            out.print(f"  {_(step['level'])} {step['code']}: {step['description'][:90]}")
+            out.print(f"  {label(step['level'])} {step['code']}: {step['description'][:90]}")
 
         out.print()
         if tokens:

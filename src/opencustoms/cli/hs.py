@@ -7,7 +7,7 @@ from rich.table import Table
 
 from opencustoms import presenters
 from opencustoms.cli.common import JsonOption, out, print_json
-from opencustoms.i18n import _
+from opencustoms.i18n import _, label
 from opencustoms.kernel.nomenclature import MAX_LIMIT
 from opencustoms.reference.hs import hs2022
 
@@ -25,7 +25,7 @@ def show(
         print_json(data)
         return
     for step in data["path"]:
-        out.print(f"[dim]{_(step['level'])}[/] [bold]{step['code']}[/] {step['description']}")
+        out.print(f"[dim]{label(step['level'])}[/] [bold]{step['code']}[/] {step['description']}")
     if data["children"]:
         out.print()
         for child in data["children"]:
@@ -48,5 +48,5 @@ def search(
         return
     table = Table(_("Code"), _("Level"), _("Description"), show_lines=False)
     for hit in data["results"]:
-        table.add_row(hit["dotted"], _(hit["level"]), hit["description"])
+        table.add_row(hit["dotted"], label(hit["level"]), hit["description"])
     out.print(table)

@@ -12,7 +12,7 @@ import typer
 
 from opencustoms import __version__
 from opencustoms.cli import accounts, db, demo, hs, money
-from opencustoms.cli.common import err
+from opencustoms.cli.common import err, fail_line
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import DomainError
 from opencustoms.observability import configure_logging, logger
@@ -58,7 +58,7 @@ def run(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except DomainError as e:
-        err.print(f"[bold red]{_('error')}:[/] {e.finding.render(_)}")
+        fail_line(e.finding.render(_))
         return 2
     except KeyboardInterrupt:
         return 130

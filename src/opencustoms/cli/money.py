@@ -43,4 +43,7 @@ def convert(
             }
         )
     else:
-        out.print(f"{money} = {converted}  ({_('rate')} {rate}, {day.isoformat()})")
+        out.print(
+            _("%(amount)s = %(converted)s (rate %(rate)s on %(on)s)")
+            % {"amount": money, "converted": converted, "rate": rate, "on": day.isoformat()}
+        )

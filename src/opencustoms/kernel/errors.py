@@ -59,7 +59,7 @@ class DomainError(Exception):
 
     @classmethod
     def of(
-        cls, code: str, message: str, *, field: str | None = None, **params: Any
+        cls, code: str, message: str, /, *, field: str | None = None, **params: Any
     ) -> Self:
         return cls(Finding(code=code, message=message, params=params, field=field))
 

@@ -22,6 +22,9 @@ from opencustoms.kernel.errors import N_, InvalidInput, NotFound
 from opencustoms.kernel.hs import HsCode, HsEdition, HsLevel, normalise_digits
 
 MAX_QUERY_LENGTH = 200
+
+# The names of the levels, marked for the catalogues: the edges translate them.
+LEVEL_NAMES = (N_("section"), N_("chapter"), N_("heading"), N_("subheading"), N_("national"))
 MAX_LIMIT = 100
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -13,7 +13,7 @@ from jinja2 import pass_context
 from opencustoms import __version__
 from opencustoms.bootstrap import Services
 from opencustoms.i18n import SUPPORTED, _, current_locale
-from opencustoms.kernel.errors import N_, DomainError
+from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.nomenclature import SearchHit
 
 router = APIRouter(include_in_schema=False)
@@ -34,10 +34,6 @@ def _path_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
 
 
 templates.env.globals["path_for"] = _path_for
-
-# Level names, marked here so the catalogues carry them (templates translate them).
-LEVEL_NAMES = (N_("section"), N_("chapter"), N_("heading"), N_("subheading"), N_("national"))
-
 
 def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
