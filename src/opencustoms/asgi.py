@@ -107,6 +107,6 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
     app.include_router(pages.router)
     static = resources.files("opencustoms.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    assert_guarded(app, lambda path: path in OPEN_PATHS or not path.startswith("/api/"))
+    assert_guarded(ROUTERS, OPEN_PATHS)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

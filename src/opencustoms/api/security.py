@@ -6,10 +6,10 @@ Deny by default: every API route must declare the permission it needs with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -64,12 +64,16 @@ def _guarded(route: APIRoute) -> bool:
     return False
 
 
-def assert_guarded(app: FastAPI, open_paths: Callable[[str], bool]) -> None:
+def api_routes(routers: Iterable[APIRouter]) -> list[APIRoute]:
+    return [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+
+
+def assert_guarded(routers: Iterable[APIRouter], open_paths: Collection[str]) -> None:
     """Refuse to serve an API route that declares no permission."""
     unguarded = [
         route.path
-        for route in app.routes
-        if isinstance(route, APIRoute) and not open_paths(route.path) and not _guarded(route)
+        for route in api_routes(routers)
+        if route.path not in open_paths and not _guarded(route)
     ]
     if unguarded:
         raise RuntimeError(f"routes without a permission guard: {', '.join(sorted(unguarded))}")

@@ -15,12 +15,20 @@ from rich.console import Console
 from opencustoms import bootstrap
 from opencustoms.i18n import _, negotiate, set_locale
 
-out = Console(highlight=False, soft_wrap=True)
+# piped output is not wrapped to 80 columns: ids and codes must stay whole
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
-set_locale(negotiate(os.environ.get("OPENCUSTOMS_LOCALE"), os.environ.get("LANG")))
+
+
+def use_environment_locale() -> None:
+    set_locale(negotiate(os.environ.get("OPENCUSTOMS_LOCALE"), os.environ.get("LANG")))
+
+
+# help texts are translated when the commands are defined, so choose the language first
+use_environment_locale()
 
 
 def services() -> bootstrap.Services:

@@ -12,7 +12,7 @@ import typer
 
 from opencustoms import __version__
 from opencustoms.cli import accounts, db, demo, hs, money
-from opencustoms.cli.common import err, fail_line
+from opencustoms.cli.common import err, fail_line, use_environment_locale
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import DomainError
 from opencustoms.observability import configure_logging, logger
@@ -52,6 +52,7 @@ def main(
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code (0 ok, 2 bad input, 1 our fault)."""
     configure_logging("WARNING", json=True)
+    use_environment_locale()
     try:
         # standalone mode: usage errors print usage and exit 2, as Typer does
         app(args=argv, prog_name="opencustoms")

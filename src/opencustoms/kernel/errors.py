@@ -61,7 +61,9 @@ class DomainError(Exception):
     def of(
         cls, code: str, message: str, /, *, field: str | None = None, **params: Any
     ) -> Self:
-        return cls(Finding(code=code, message=message, params=params, field=field))
+        # the field is also a parameter, so a message may name it: "%(field)s"
+        values = {"field": field, **params} if field is not None else params
+        return cls(Finding(code=code, message=message, params=values, field=field))
 
 
 class InvalidInput(DomainError):

@@ -1,0 +1,101 @@
+"""One contract, two implementations: the in-memory fakes and the SQL adapters.
+
+If these pass for both, service tests on the fakes say something true about
+the real store.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, OrgKind, Role
+from opencustoms.kernel.countries import Country
+from opencustoms.kernel.errors import Conflict
+from opencustoms.platform.audit import AuditEvent
+from opencustoms.platform.idempotency import StoredResponse
+from opencustoms.store.db import make_engine
+from opencustoms.store.repositories import uow_factory
+from opencustoms.testing.fakes import in_memory_uow
+from tests.conftest import ENGINES, fresh_database
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["fake", *ENGINES])
+def uow(request, tmp_path):
+    if request.param == "fake":
+        factory, _ = in_memory_uow()
+        yield factory
+        return
+    with fresh_database(request.param, request, tmp_path) as url:
+        engine = make_engine(url)
+        yield uow_factory(engine)
+        engine.dispose()
+
+
+def _org(i: str, kind=OrgKind.IMPORTER) -> Organisation:
+    return Organisation(f"org_{i}", f"Org {i}", kind, Country("KR"), T0)
+
+
+def test_organisations_and_accounts_round_trip(uow):
+    with uow() as u:
+        u.accounts.add_organisation(_org("b"))
+        u.accounts.add_organisation(_org("a"))
+        u.accounts.add_account(Account("acc_1", "org_a", "Kim", frozenset({Role.IMPORTER}), T0))
+        u.commit()
+    with uow() as u:
+        assert [o.id for o in u.accounts.organisations()] == ["org_a", "org_b"]
+        assert u.accounts.organisation("org_a") == _org("a")
+        assert u.accounts.organisation("org_zzz") is None
+        assert u.accounts.account("acc_1").roles == frozenset({Role.IMPORTER})
+        assert [a.id for a in u.accounts.accounts_of("org_a")] == ["acc_1"]
+
+
+def test_uncommitted_work_is_lost(uow):
+    with uow() as u:
+        u.accounts.add_organisation(_org("a"))
+    with uow() as u:
+        assert u.accounts.organisation("org_a") is None
+
+
+def test_tokens_by_hash_and_mandates(uow):
+    with uow() as u:
+        u.accounts.add_organisation(_org("imp"))
+        u.accounts.add_organisation(_org("brk", OrgKind.BROKER))
+        u.accounts.add_account(Account("acc_1", "org_imp", "Kim", frozenset({Role.IMPORTER}), T0))
+        u.accounts.add_token(ApiToken("tok_1", "acc_1", "h" * 64, T0))
+        u.accounts.add_mandate(Mandate("man_1", "org_imp", "org_brk", T0))
+        u.commit()
+    with uow() as u:
+        assert u.accounts.token_by_hash("h" * 64).account_id == "acc_1"
+        assert u.accounts.token_by_hash("x" * 64) is None
+        assert [m.id for m in u.accounts.mandates_of_broker("org_brk")] == ["man_1"]
+        assert [m.id for m in u.accounts.mandates_of_importer("org_imp")] == ["man_1"]
+        assert u.accounts.mandates_of_broker("org_imp") == []
+
+
+def test_audit_events_newest_first_and_scoped(uow):
+    with uow() as u:
+        for i, org in enumerate(["org_a", "org_b", "org_a"]):
+            u.audit.append(
+                AuditEvent(f"aud_{i}", T0, "x.do", "x", f"x_{i}", org, None, None, None, {"n": i})
+            )
+        u.commit()
+    with uow() as u:
+        assert [e.id for e in u.audit.events(10)] == ["aud_2", "aud_1", "aud_0"]
+        assert [e.id for e in u.audit.events(10, {"org_a"})] == ["aud_2", "aud_0"]
+        assert [e.id for e in u.audit.events(1)] == ["aud_2"]
+        assert u.audit.events(10)[0].details == {"n": 2}
+
+
+def test_idempotency_keys_are_unique_per_scope(uow):
+    stored = StoredResponse("acc_1", "k1", "fp", 201, {"type": "organisation", "id": "org_a"}, T0)
+    with uow() as u:
+        u.idempotency.put(stored)
+        u.idempotency.put(StoredResponse("acc_2", "k1", "fp", 201, {"id": "org_b"}, T0))
+        u.commit()
+    with uow() as u:
+        assert u.idempotency.get("acc_1", "k1") == stored
+        assert u.idempotency.get("acc_3", "k1") is None
+        with pytest.raises(Conflict):
+            u.idempotency.put(stored)

@@ -1,0 +1,60 @@
+"""The database: migrations match the models, engine settings, append-only audit."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from opencustoms.store import db
+from opencustoms.store.db import make_engine
+from opencustoms.store.tables import metadata
+from tests.conftest import fresh_database
+
+
+def test_models_match_the_migrations(services):
+    with services.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+    assert db.current_revision(services.engine) == db.head_revision(services.engine)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(request, tmp_path):
+    with fresh_database("sqlite", request, tmp_path) as url:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        engine.dispose()
+
+
+def test_foreign_keys_are_enforced(services):
+    with services.engine.connect() as conn, pytest.raises(DBAPIError):
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, organisation_id, name, roles, active, created_at) "
+                "VALUES ('acc_x', 'org_missing', 'x', 'exporter', true, CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def test_the_audit_log_refuses_updates_and_deletes(services, make_actor):
+    from opencustoms.accounts.domain import OrgKind, Role
+
+    make_actor(OrgKind.EXPORTER, Role.EXPORTER)
+    with services.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == 3
+    for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
+        with services.engine.begin() as conn, pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text(statement))
+    with services.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == 3
+
+
+def test_instants_come_back_in_utc(services, make_actor):
+    from opencustoms.accounts.domain import OrgKind, Role
+    from opencustoms.accounts.service import OPERATOR
+
+    actor = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    org = services.accounts.organisation(OPERATOR, actor.org_id)
+    assert org.created_at.utcoffset().total_seconds() == 0
