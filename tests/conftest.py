@@ -62,7 +62,7 @@ def pg_template(worker: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as e:  # noqa: BLE001 - any failure to connect means "no server"
+    except Exception as e:
         admin.dispose()
         _unavailable(f"PostgreSQL at {make_url(PG_URL).render_as_string()} ({type(e).__name__})")
     name = f"oc_tpl_{worker}_{uuid.uuid4().hex[:8]}"
@@ -78,7 +78,9 @@ def pg_template(worker: str) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def fresh_database(
+    engine_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
     """A freshly migrated database on one engine; dropped afterwards."""
     if engine_name == "sqlite":
         path = tmp_path / "opencustoms.db"
@@ -138,7 +140,9 @@ def make_actor(services: bootstrap.Services):
         org, _ = services.accounts.create_organisation(
             OPERATOR, name or f"{kind.value} {uuid.uuid4().hex[:6]}", kind, Country(country)
         )
-        account, _ = services.accounts.create_account(OPERATOR, org.id, f"{role.value} user", [role])
+        account, _ = services.accounts.create_account(
+            OPERATOR, org.id, f"{role.value} user", [role]
+        )
         _, token = services.accounts.issue_token(OPERATOR, account.id)
         return Actor(org.id, account.id, token)
 

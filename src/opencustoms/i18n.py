@@ -11,7 +11,7 @@ import gettext
 import io
 from collections.abc import Callable
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from babel import Locale, UnknownLocaleError
@@ -24,7 +24,7 @@ DEFAULT = "en"
 _current: ContextVar[str] = ContextVar("opencustoms_locale", default=DEFAULT)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> gettext.NullTranslations:
     if locale not in SUPPORTED:
         return gettext.NullTranslations()

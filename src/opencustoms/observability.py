@@ -31,7 +31,9 @@ def _redact(value: Any) -> Any:
     return value
 
 
-def redact_secrets(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact_secrets(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in list(event):
         event[key] = "[redacted]" if _SECRET_KEYS.search(key) else _redact(event[key])
     return event

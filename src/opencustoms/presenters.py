@@ -43,7 +43,11 @@ def hs_hit(hit: SearchHit) -> dict[str, Any]:
 
 def hs_search(hs: Nomenclature, query: str, limit: int) -> dict[str, Any]:
     hits = hs.search(query, limit)
-    return {"query": query.strip(), "edition": hs.edition.value, "results": [hs_hit(h) for h in hits]}
+    return {
+        "query": query.strip(),
+        "edition": hs.edition.value,
+        "results": [hs_hit(h) for h in hits],
+    }
 
 
 def organisation(org: Organisation) -> dict[str, Any]:

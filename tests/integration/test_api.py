@@ -4,11 +4,10 @@ access per route, idempotent writes, problem+json, metrics, logs."""
 import pytest
 from fastapi import APIRouter
 
+from opencustoms.accounts.domain import OrgKind, Role
 from opencustoms.api.ops import OPEN_PATHS
 from opencustoms.api.routes import ROUTERS
 from opencustoms.api.security import api_routes, assert_guarded
-
-from opencustoms.accounts.domain import OrgKind, Role
 
 PROBLEM = "application/problem+json"
 
@@ -62,12 +61,16 @@ BODIES = {
 def _call(client, method, path, org_id="org_x", headers=None, body=None):
     url = path.replace("{org_id}", org_id).replace("{code}", "090121")
     if method == "GET":
-        return client.get(url, params={"q": "coffee"} if url.endswith("/hs") else None, headers=headers)
+        return client.get(
+            url, params={"q": "coffee"} if url.endswith("/hs") else None, headers=headers
+        )
     return client.request(method, url, json=body or BODIES[(method, path)], headers=headers)
 
 
 def test_every_route_is_covered():
-    api = {(m, r.path) for r in api_routes(ROUTERS) if r.path.startswith("/api/") for m in r.methods}
+    api = {
+        (m, r.path) for r in api_routes(ROUTERS) if r.path.startswith("/api/") for m in r.methods
+    }
     assert api == set(ROUTES)
 
 
@@ -115,7 +118,11 @@ def test_another_organisations_object_is_not_found(client, make_actor, route):
     r = _call(client, method, path, org_id=other.org_id, headers=actor.headers)
     assert r.status_code == 404, r.text
     assert r.json()["code"] == "not_found"
-    own = actor.org_id if kind == OrgKind.EXPORTER else make_actor(OrgKind.EXPORTER, Role.EXPORTER).org_id
+    own = (
+        actor.org_id
+        if kind == OrgKind.EXPORTER
+        else make_actor(OrgKind.EXPORTER, Role.EXPORTER).org_id
+    )
     r = _call(client, method, path, org_id=own, headers=actor.headers)
     assert r.status_code in (200, 201), r.text
 
@@ -129,9 +136,14 @@ def test_lists_show_only_what_the_caller_may_see(client, make_actor):
     seen = {o["id"] for o in client.get("/api/v1/organisations", headers=broker.headers).json()}
     assert seen == {broker.org_id, importer.org_id}
     assert stranger.org_id not in seen
-    assert client.get(f"/api/v1/organisations/{importer.org_id}", headers=broker.headers).status_code == 200
+    assert (
+        client.get(f"/api/v1/organisations/{importer.org_id}", headers=broker.headers).status_code
+        == 200
+    )
     mandates = client.get("/api/v1/mandates", headers=broker.headers).json()
-    assert [(m["importer_id"], m["broker_id"]) for m in mandates] == [(importer.org_id, broker.org_id)]
+    assert [(m["importer_id"], m["broker_id"]) for m in mandates] == [
+        (importer.org_id, broker.org_id)
+    ]
     assert client.get("/api/v1/mandates", headers=stranger.headers).json() == []
 
 
@@ -141,7 +153,8 @@ def test_audit_is_scoped_to_the_jurisdiction(client, make_actor):
     vn = make_actor(OrgKind.EXPORTER, Role.EXPORTER, "VN")
     events = client.get("/api/v1/audit", headers=auditor.headers).json()
     objects = {e["organisation_id"] for e in events}
-    assert kr.org_id in objects and vn.org_id not in objects
+    assert kr.org_id in objects
+    assert vn.org_id not in objects
     assert {"organisation.create", "account.create", "token.issue"} <= {e["action"] for e in events}
 
 
@@ -170,8 +183,13 @@ def test_idempotent_create(client, make_actor):
     assert other.json()["code"] == "idempotency.key_reused"
     # another account's identical key is its own
     admin2 = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
-    r = client.post("/api/v1/organisations", json=body, headers={**admin2.headers, "Idempotency-Key": "new-trader-0001"})
-    assert r.status_code == 201 and r.json()["id"] != first.json()["id"]
+    r = client.post(
+        "/api/v1/organisations",
+        json=body,
+        headers={**admin2.headers, "Idempotency-Key": "new-trader-0001"},
+    )
+    assert r.status_code == 201
+    assert r.json()["id"] != first.json()["id"]
 
 
 def test_create_account_checks_roles(client, make_actor):
@@ -182,7 +200,8 @@ def test_create_account_checks_roles(client, make_actor):
     assert r.status_code == 400
     assert r.json()["code"] == "account.role_not_allowed"
     r = client.post(url, json={"name": "Park", "roles": ["pilot"]}, headers=admin.headers)
-    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "roles"
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "roles"
     accounts = client.get(url, headers=admin.headers).json()
     assert [a["name"] for a in accounts] == ["exporter user"]
 
@@ -205,7 +224,9 @@ def test_bad_input_gets_a_problem_with_a_stable_code(client, url, status, code):
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
     assert body["code"] == code
-    assert body["status"] == status and body["type"].endswith(code) and body["detail"]
+    assert body["status"] == status
+    assert body["type"].endswith(code)
+    assert body["detail"]
 
 
 def test_an_oversized_query_is_refused_with_a_short_answer(client):
@@ -219,10 +240,16 @@ def test_an_oversized_query_is_refused_with_a_short_answer(client):
 
 def test_a_bad_body_names_the_field(client, make_actor):
     admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
-    r = client.post("/api/v1/organisations", json={"name": "X", "kind": "exporter"}, headers=admin.headers)
+    r = client.post(
+        "/api/v1/organisations", json={"name": "X", "kind": "exporter"}, headers=admin.headers
+    )
     assert r.status_code == 400
     assert r.json()["errors"][0]["field"] == "country"
-    r = client.post("/api/v1/organisations", content=b"{not json", headers={**admin.headers, "content-type": "application/json"})
+    r = client.post(
+        "/api/v1/organisations",
+        content=b"{not json",
+        headers={**admin.headers, "content-type": "application/json"},
+    )
     assert r.status_code == 400
 
 
@@ -249,17 +276,25 @@ def test_unexpected_errors_hide_their_trace(client, monkeypatch):
     r = client.get("/api/v1/hs", params={"q": "coffee"})
     assert r.status_code == 500
     assert r.json()["code"] == "internal"
-    assert "secret internals" not in r.text and "Traceback" not in r.text
+    assert "secret internals" not in r.text
+    assert "Traceback" not in r.text
 
 
 def test_request_ids_metrics_and_health(client):
     r = client.get("/api/v1/hs/0901", headers={"X-Request-ID": "trace-123"})
     assert r.headers["x-request-id"] == "trace-123"
-    assert len(client.get("/healthz", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"]) == 32
+    assert (
+        len(client.get("/healthz", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"])
+        == 32
+    )
     health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["hs_edition"] == "HS2022"
+    assert health["status"] == "ok"
+    assert health["hs_edition"] == "HS2022"
     metrics = client.get("/metrics").text
-    assert 'opencustoms_http_requests_total{method="GET",route="/api/v1/hs/{code}",status="200"} 1.0' in metrics
+    assert (
+        'opencustoms_http_requests_total{method="GET",route="/api/v1/hs/{code}",status="200"} 1.0'
+        in metrics
+    )
     assert "opencustoms_http_request_duration_seconds_bucket" in metrics
     assert "0901" not in metrics  # routes, never raw paths, label the metrics
 

@@ -44,9 +44,11 @@ def test_hs_show_json_has_the_path(cli):
 
 def test_hs_human_output(cli):
     code, out, _ = cli("hs", "search", "laptop", "--limit", "3")
-    assert code == 0 and "8471.30" in out
+    assert code == 0
+    assert "8471.30" in out
     code, out, _ = cli("hs", "show", "0901")
-    assert "0901.21" in out and "Coffee" in out
+    assert "0901.21" in out
+    assert "Coffee" in out
 
 
 @pytest.mark.parametrize(
@@ -57,31 +59,60 @@ def test_hs_human_output(cli):
         (("hs", "show", "010110"), "is not in the HS2022 nomenclature"),
         (("hs", "search", ""), "Type a description or a code"),
         (("hs", "search", "x" * 10_000_000), "shorten it to 200"),
-        (("orgs", "create", "--name", "X", "--kind", "pirate", "--country", "KR"), "'pirate' is not a valid kind"),
-        (("orgs", "create", "--name", "X", "--kind", "exporter", "--country", "ZZ"), "'ZZ' is not an ISO 3166"),
+        (
+            ("orgs", "create", "--name", "X", "--kind", "pirate", "--country", "KR"),
+            "'pirate' is not a valid kind",
+        ),
+        (
+            ("orgs", "create", "--name", "X", "--kind", "exporter", "--country", "ZZ"),
+            "'ZZ' is not an ISO 3166",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
-    code, out, err = cli(*args)
+    code, _out, err = cli(*args)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
-    assert "Traceback" not in err and len(err) < 400
+    assert "Traceback" not in err
+    assert len(err) < 400
 
 
 def test_korean_messages(cli, monkeypatch):
     monkeypatch.setenv("OPENCUSTOMS_LOCALE", "ko")
     code, _, err = cli("hs", "show", "84x1")
-    assert code == 2 and "HS 코드가 아닙니다" in err and "오류" in err
+    assert code == 2
+    assert "HS 코드가 아닙니다" in err
+    assert "오류" in err
 
 
 def test_accounts_tokens_and_audit(cli, services):
-    code, out, _ = cli("orgs", "create", "--name", "Korea Customs Service", "--kind",
-                       "customs_administration", "--country", "KR", "--json")
+    code, out, _ = cli(
+        "orgs",
+        "create",
+        "--name",
+        "Korea Customs Service",
+        "--kind",
+        "customs_administration",
+        "--country",
+        "KR",
+        "--json",
+    )
     assert code == 0
     org = json.loads(out)
-    code, out, _ = cli("accounts", "create", "--org", org["id"], "--name", "Kim", "--role",
-                       "customs_admin", "--role", "auditor", "--json")
+    code, out, _ = cli(
+        "accounts",
+        "create",
+        "--org",
+        org["id"],
+        "--name",
+        "Kim",
+        "--role",
+        "customs_admin",
+        "--role",
+        "auditor",
+        "--json",
+    )
     created = json.loads(out)
     assert created["account"]["roles"] == ["auditor", "customs_admin"]
     principal = services.accounts.authenticate(created["token"])
@@ -96,14 +127,20 @@ def test_accounts_tokens_and_audit(cli, services):
     code, out, _ = cli("orgs", "list")
     assert "Korea Customs Service" in out
     code, out, err = cli("accounts", "list", "--org", "org_missing")
-    assert code == 2 and "org_missing" in err
+    assert code == 2
+    assert "org_missing" in err
 
 
 def test_a_bad_role_writes_nothing(cli):
-    _, out, _ = cli("orgs", "create", "--name", "Trader", "--kind", "exporter", "--country", "KR", "--json")
+    _, out, _ = cli(
+        "orgs", "create", "--name", "Trader", "--kind", "exporter", "--country", "KR", "--json"
+    )
     org = json.loads(out)
-    code, _, err = cli("accounts", "create", "--org", org["id"], "--name", "X", "--role", "customs_officer")
-    assert code == 2 and "customs_officer" in err
+    code, _, err = cli(
+        "accounts", "create", "--org", org["id"], "--name", "X", "--role", "customs_officer"
+    )
+    assert code == 2
+    assert "customs_officer" in err
     code, out, _ = cli("accounts", "list", "--org", org["id"], "--json")
     assert json.loads(out) == []
 
@@ -111,14 +148,39 @@ def test_a_bad_role_writes_nothing(cli):
 def test_money_convert(cli, tmp_path):
     rates = tmp_path / "rates.csv"
     rates.write_text("valid_from,from_currency,to_currency,rate\n2026-01-04,USD,KRW,1450.20\n")
-    code, out, _ = cli("money", "convert", "100", "USD", "KRW", "--on", "2026-01-05", "--rates", str(rates), "--json")
+    code, out, _ = cli(
+        "money",
+        "convert",
+        "100",
+        "USD",
+        "KRW",
+        "--on",
+        "2026-01-05",
+        "--rates",
+        str(rates),
+        "--json",
+    )
     assert code == 0
     assert json.loads(out)["converted"] == "145020"
     rates.write_text("valid_from,from_currency,to_currency,rate\n2026-01-04,USD,KRW,abc\n")
-    code, _, err = cli("money", "convert", "100", "USD", "KRW", "--on", "2026-01-05", "--rates", str(rates))
-    assert code == 2 and "rates.csv, line 2, column rate" in err
-    code, _, err = cli("money", "convert", "100", "USD", "KRW", "--on", "2026-01-05", "--rates", str(tmp_path / "none.csv"))
-    assert code == 2 and "Cannot read" in err
+    code, _, err = cli(
+        "money", "convert", "100", "USD", "KRW", "--on", "2026-01-05", "--rates", str(rates)
+    )
+    assert code == 2
+    assert "rates.csv, line 2, column rate" in err
+    code, _, err = cli(
+        "money",
+        "convert",
+        "100",
+        "USD",
+        "KRW",
+        "--on",
+        "2026-01-05",
+        "--rates",
+        str(tmp_path / "none.csv"),
+    )
+    assert code == 2
+    assert "Cannot read" in err
 
 
 def test_an_unmigrated_database_says_what_to_do(monkeypatch, tmp_path, capsys):

@@ -14,7 +14,9 @@ from tests.conftest import fresh_database
 
 def test_models_match_the_migrations(services):
     with services.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     assert diff == []
     assert db.current_revision(services.engine) == db.head_revision(services.engine)
 

@@ -40,7 +40,8 @@ def _actor(svc, kind, role, country="KR"):
 def test_tokens_are_stored_hashed_and_authenticate(world):
     svc, state = world
     org, ctx, token = _actor(svc, OrgKind.EXPORTER, Role.EXPORTER)
-    assert token.startswith("oc_") and len(token) > 40
+    assert token.startswith("oc_")
+    assert len(token) > 40
     assert token not in str(state.tokens)
     assert hash_token(token) in state.tokens
     assert ctx.principal.organisation == org
@@ -135,9 +136,17 @@ def test_every_write_is_audited_with_its_actor(world):
         Context(kcs.principal, request_id="req-1"), "New Trader", OrgKind.EXPORTER, Country("KR")
     )
     event = svc.audit_events(kcs, 1)[0]
-    assert (event.action, event.object_id, event.request_id) == ("organisation.create", org.id, "req-1")
+    assert (event.action, event.object_id, event.request_id) == (
+        "organisation.create",
+        org.id,
+        "req-1",
+    )
     assert event.actor_account_id == kcs.principal.account.id
-    assert [e.action for e in state.audit][:3] == ["organisation.create", "account.create", "token.issue"]
+    assert [e.action for e in state.audit][:3] == [
+        "organisation.create",
+        "account.create",
+        "token.issue",
+    ]
 
 
 def test_idempotent_writes_write_once_and_refuse_a_reused_key(world):

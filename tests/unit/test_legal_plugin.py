@@ -21,7 +21,9 @@ cases:
     )
     result = pytester.runpytest("-p", "opencustoms.testing.legal_cases", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*legal case 'wrong on purpose'*", "*output.first: expected '847130'*"])
+    result.stdout.fnmatch_lines(
+        ["*legal case 'wrong on purpose'*", "*output.first: expected '847130'*"]
+    )
 
 
 def test_a_case_with_an_unknown_field_is_an_error(pytester):

@@ -16,7 +16,12 @@ RATES = """valid_from,from_currency,to_currency,rate
 
 @pytest.mark.parametrize(
     ("amount", "currency", "rounded"),
-    [("1000.5", "KRW", "1001"), ("10.005", "USD", "10.01"), ("10.0049", "EUR", "10.00"), ("1.23456", "KWD", "1.235")],
+    [
+        ("1000.5", "KRW", "1001"),
+        ("10.005", "USD", "10.01"),
+        ("10.0049", "EUR", "10.00"),
+        ("1.23456", "KWD", "1.235"),
+    ],
 )
 def test_amounts_round_to_their_currency_minor_unit(amount, currency, rounded):
     assert Money(amount, currency).rounded().amount == Decimal(rounded)
@@ -36,7 +41,9 @@ def test_currencies_do_not_mix():
     assert e.value.code == "money.currency_mismatch"
 
 
-@pytest.mark.parametrize(("bad", "code"), [("usdd", "money.unknown_currency"), ("", "money.unknown_currency")])
+@pytest.mark.parametrize(
+    ("bad", "code"), [("usdd", "money.unknown_currency"), ("", "money.unknown_currency")]
+)
 def test_unknown_currency(bad, code):
     with pytest.raises(InvalidInput) as e:
         Currency(bad)
@@ -56,7 +63,9 @@ def test_exchange_rate_in_force_on_a_date():
     assert table.convert(usd, Currency("KRW"), date(2026, 1, 10)) == Money("145020", "KRW")
     assert table.convert(usd, Currency("KRW"), date(2026, 1, 11)) == Money("146275", "KRW")
     # the inverse pair is derived
-    assert table.convert(Money("1462750", "KRW"), Currency("USD"), date(2026, 2, 1)) == Money("1000.00", "USD")
+    assert table.convert(Money("1462750", "KRW"), Currency("USD"), date(2026, 2, 1)) == Money(
+        "1000.00", "USD"
+    )
     with pytest.raises(NotFound) as e:
         table.rate(Currency("USD"), Currency("KRW"), date(2026, 1, 3))
     assert e.value.code == "money.no_rate"
@@ -65,9 +74,18 @@ def test_exchange_rate_in_force_on_a_date():
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("valid_from,from_currency,to_currency,rate\n2026-13-01,USD,KRW,1\n", "line 2, column valid_from"),
-        ("valid_from,from_currency,to_currency,rate\n2026-01-01,USD,KRW,-1\n", "line 2, column rate"),
-        ("valid_from,from_currency,to_currency,rate\n2026-01-01,USD,ZZZ,1\n", "line 2, column to_currency"),
+        (
+            "valid_from,from_currency,to_currency,rate\n2026-13-01,USD,KRW,1\n",
+            "line 2, column valid_from",
+        ),
+        (
+            "valid_from,from_currency,to_currency,rate\n2026-01-01,USD,KRW,-1\n",
+            "line 2, column rate",
+        ),
+        (
+            "valid_from,from_currency,to_currency,rate\n2026-01-01,USD,ZZZ,1\n",
+            "line 2, column to_currency",
+        ),
         ("valid_from,from_currency,to_currency,rate\n2026-01-01,USD,KRW\n", "line 2"),
         ("date,from,to,rate\n", "line 1"),
         (RATES + "2026-01-04,USD,KRW,1\n", "line 5"),

@@ -28,9 +28,15 @@ def test_lookup_has_the_full_path(hs):
 
 def test_children_of_a_heading_and_a_chapter(hs):
     assert [c.code.digits for c in hs.children("0901")] == [
-        "090111", "090112", "090121", "090122", "090190",
+        "090111",
+        "090112",
+        "090121",
+        "090122",
+        "090190",
     ]
-    assert all(c.code.digits.startswith("09") and len(c.code.digits) == 4 for c in hs.children("09"))
+    assert all(
+        c.code.digits.startswith("09") and len(c.code.digits) == 4 for c in hs.children("09")
+    )
 
 
 def test_an_unknown_code_is_not_found(hs):
@@ -63,7 +69,8 @@ def test_search_limits(hs):
 
 
 @pytest.mark.parametrize(
-    ("query", "code"), [("", "hs.empty_query"), ("  ", "hs.empty_query"), ("x" * 10_000_000, "hs.query_too_long")]
+    ("query", "code"),
+    [("", "hs.empty_query"), ("  ", "hs.empty_query"), ("x" * 10_000_000, "hs.query_too_long")],
 )
 def test_bad_queries_are_refused(hs, query, code):
     with pytest.raises(InvalidInput) as e:
@@ -75,4 +82,5 @@ def test_bad_queries_are_refused(hs, query, code):
 def test_negated_words_do_not_describe_the_goods():
     assert describing_tokens("Coffee; roasted, not decaffeinated") == ["coffee", "roasted"]
     assert "roasted" in describing_tokens("Coffee, whether or not roasted")
-    assert stem("machines") == "machine" and stem("batteries") == "battery"
+    assert stem("machines") == "machine"
+    assert stem("batteries") == "battery"

@@ -27,7 +27,9 @@ class AccountsRepository(Protocol):
 
 class AuditLog(Protocol):
     def append(self, event: AuditEvent) -> None: ...
-    def events(self, limit: int, organisation_ids: set[str] | None = None) -> Sequence[AuditEvent]: ...
+    def events(
+        self, limit: int, organisation_ids: set[str] | None = None
+    ) -> Sequence[AuditEvent]: ...
 
 
 class IdempotencyStore(Protocol):

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from opencustoms.accounts.domain import (
     Account,
@@ -34,8 +34,15 @@ from opencustoms.kernel.ids import new_id
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse, check_key, replay
 
-TOKEN_PREFIX = "oc_"
-T = TypeVar("T")
+TOKEN_PREFIX = "oc_"  # noqa: S105 - a prefix, not a secret
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Identified)
 
 
 class Unauthenticated(DomainError):
@@ -86,7 +93,10 @@ class AccountsService:
             if stored is None or account is None or not stored.usable_at(now) or not account.active:
                 raise Unauthenticated.of(
                     "auth.invalid_token",
-                    N_("The bearer token is unknown, expired or revoked; ask your administrator for a new one."),
+                    N_(
+                        "The bearer token is unknown, expired or revoked; "
+                        "ask your administrator for a new one."
+                    ),
                 )
             org = uow.accounts.organisation(account.organisation_id)
             mandated = frozenset(
@@ -159,8 +169,15 @@ class AccountsService:
         def write(uow: UnitOfWork) -> Organisation:
             org = Organisation(new_id("org"), clean, kind, country, self._clock.now())
             uow.accounts.add_organisation(org)
-            self._audit(uow, ctx, "organisation.create", "organisation", org.id, org.id,
-                        {"name": clean, "kind": kind.value, "country": country.alpha2})
+            self._audit(
+                uow,
+                ctx,
+                "organisation.create",
+                "organisation",
+                org.id,
+                org.id,
+                {"name": clean, "kind": kind.value, "country": country.alpha2},
+            )
             return org
 
         return self._write(ctx, idempotency, "organisation", write, self._reload_org)
@@ -182,8 +199,15 @@ class AccountsService:
                 new_id("acc"), org.id, clean, check_roles(org.kind, roles), self._clock.now()
             )
             uow.accounts.add_account(account)
-            self._audit(uow, ctx, "account.create", "account", account.id, org.id,
-                        {"name": clean, "roles": sorted(r.value for r in account.roles)})
+            self._audit(
+                uow,
+                ctx,
+                "account.create",
+                "account",
+                account.id,
+                org.id,
+                {"name": clean, "roles": sorted(r.value for r in account.roles)},
+            )
             return account
 
         return self._write(ctx, idempotency, "account", write, self._reload_account)
@@ -199,10 +223,19 @@ class AccountsService:
             if account is None:
                 raise _not_found("account", account_id)
             self._visible_org(uow, ctx, account.organisation_id)
-            token = ApiToken(new_id("tok"), account.id, hash_token(plain), self._clock.now(), expires_at)
+            token = ApiToken(
+                new_id("tok"), account.id, hash_token(plain), self._clock.now(), expires_at
+            )
             uow.accounts.add_token(token)
-            self._audit(uow, ctx, "token.issue", "account", account.id, account.organisation_id,
-                        {"token_id": token.id})
+            self._audit(
+                uow,
+                ctx,
+                "token.issue",
+                "account",
+                account.id,
+                account.organisation_id,
+                {"token_id": token.id},
+            )
             uow.commit()
         return token, plain
 
@@ -221,18 +254,30 @@ class AccountsService:
                     field="broker_id",
                     id=broker_id[:64],
                 )
-            active = [m for m in uow.accounts.mandates_of_importer(importer.id)
-                      if m.broker_id == broker.id and m.revoked_at is None]
+            active = [
+                m
+                for m in uow.accounts.mandates_of_importer(importer.id)
+                if m.broker_id == broker.id and m.revoked_at is None
+            ]
             if active:
                 return active[0]
             mandate = Mandate(new_id("man"), importer.id, broker.id, self._clock.now())
             uow.accounts.add_mandate(mandate)
-            self._audit(uow, ctx, "mandate.grant", "mandate", mandate.id, importer.id,
-                        {"broker_id": broker.id})
+            self._audit(
+                uow,
+                ctx,
+                "mandate.grant",
+                "mandate",
+                mandate.id,
+                importer.id,
+                {"broker_id": broker.id},
+            )
             return mandate
 
         def reload(uow: UnitOfWork, mandate_id: str) -> Mandate:
-            found = [m for m in uow.accounts.mandates_of_importer(importer.id) if m.id == mandate_id]
+            found = [
+                m for m in uow.accounts.mandates_of_importer(importer.id) if m.id == mandate_id
+            ]
             if not found:
                 raise _not_found("mandate", mandate_id)
             return found[0]
@@ -260,9 +305,14 @@ class AccountsService:
             obj = write(uow)
             if idempotency is not None:
                 uow.idempotency.put(
-                    StoredResponse(scope, check_key(idempotency.key), idempotency.fingerprint,
-                                   201, {"type": object_type, "id": getattr(obj, "id")},
-                                   self._clock.now())
+                    StoredResponse(
+                        scope,
+                        check_key(idempotency.key),
+                        idempotency.fingerprint,
+                        201,
+                        {"type": object_type, "id": obj.id},
+                        self._clock.now(),
+                    )
                 )
             uow.commit()
             return obj, False
@@ -321,7 +371,9 @@ def _sees(ctx: Context, org: Organisation) -> bool:
 def _own_org(ctx: Context) -> Organisation:
     if ctx.principal is None or ctx.principal.organisation is None:
         raise InvalidInput(
-            Finding("auth.no_organisation", N_("This action is taken by an organisation's account."))
+            Finding(
+                "auth.no_organisation", N_("This action is taken by an organisation's account.")
+            )
         )
     return ctx.principal.organisation
 

@@ -21,4 +21,7 @@ def audit_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ctx: Context = guard(Permission.AUDIT_READ),
 ) -> list[AuditEventOut]:
-    return [AuditEventOut.model_validate(presenters.audit_event(e)) for e in services(request).accounts.audit_events(ctx, limit)]
+    return [
+        AuditEventOut.model_validate(presenters.audit_event(e))
+        for e in services(request).accounts.audit_events(ctx, limit)
+    ]

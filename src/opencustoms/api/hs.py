@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from opencustoms.accounts.domain import Permission
 from opencustoms import presenters
+from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import HsEntryOut, HsSearchOut
 from opencustoms.api.security import guard, services
 from opencustoms.kernel.nomenclature import MAX_LIMIT

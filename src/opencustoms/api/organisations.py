@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request, Response
 
-from opencustoms.accounts.domain import OrgKind, Permission, Role, parse_enum
 from opencustoms import presenters
+from opencustoms.accounts.domain import OrgKind, Permission, Role, parse_enum
 from opencustoms.accounts.service import Context, Idempotency
 from opencustoms.api.schemas import (
     AccountIn,
@@ -48,7 +48,9 @@ def _created(response: Response, replayed: bool) -> None:
 @router.get("/me", response_model=MeOut)
 def me(ctx: Context = guard(Permission.ACCOUNT_SELF_READ)) -> MeOut:
     p = ctx.principal
-    assert p is not None and p.account is not None and p.organisation is not None
+    assert p is not None
+    assert p.account is not None
+    assert p.organisation is not None
     return MeOut(
         account=AccountOut.model_validate(presenters.account(p.account)),
         organisation=OrganisationOut.model_validate(presenters.organisation(p.organisation)),
@@ -60,7 +62,10 @@ def me(ctx: Context = guard(Permission.ACCOUNT_SELF_READ)) -> MeOut:
 def list_organisations(
     request: Request, ctx: Context = guard(Permission.ORG_READ)
 ) -> list[OrganisationOut]:
-    return [OrganisationOut.model_validate(presenters.organisation(o)) for o in services(request).accounts.organisations(ctx)]
+    return [
+        OrganisationOut.model_validate(presenters.organisation(o))
+        for o in services(request).accounts.organisations(ctx)
+    ]
 
 
 @router.post("/organisations", response_model=OrganisationOut, status_code=201)
@@ -86,14 +91,19 @@ def create_organisation(
 def get_organisation(
     request: Request, org_id: str, ctx: Context = guard(Permission.ORG_READ)
 ) -> OrganisationOut:
-    return OrganisationOut.model_validate(presenters.organisation(services(request).accounts.organisation(ctx, org_id)))
+    return OrganisationOut.model_validate(
+        presenters.organisation(services(request).accounts.organisation(ctx, org_id))
+    )
 
 
 @router.get("/organisations/{org_id}/accounts", response_model=list[AccountOut])
 def list_accounts(
     request: Request, org_id: str, ctx: Context = guard(Permission.ORG_READ)
 ) -> list[AccountOut]:
-    return [AccountOut.model_validate(presenters.account(a)) for a in services(request).accounts.accounts_of(ctx, org_id)]
+    return [
+        AccountOut.model_validate(presenters.account(a))
+        for a in services(request).accounts.accounts_of(ctx, org_id)
+    ]
 
 
 @router.post("/organisations/{org_id}/accounts", response_model=AccountOut, status_code=201)
@@ -117,7 +127,10 @@ def create_account(
 def list_mandates(
     request: Request, ctx: Context = guard(Permission.MANDATE_READ)
 ) -> list[MandateOut]:
-    return [MandateOut.model_validate(presenters.mandate(m)) for m in services(request).accounts.mandates(ctx)]
+    return [
+        MandateOut.model_validate(presenters.mandate(m))
+        for m in services(request).accounts.mandates(ctx)
+    ]
 
 
 @router.post("/mandates", response_model=MandateOut, status_code=201)

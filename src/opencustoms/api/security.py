@@ -18,7 +18,9 @@ from opencustoms.accounts.service import Context, Unauthenticated
 from opencustoms.bootstrap import Services
 from opencustoms.kernel.errors import N_, Forbidden
 
-_bearer = HTTPBearer(auto_error=False, description="An API token from `opencustoms accounts create`")
+_bearer = HTTPBearer(
+    auto_error=False, description="An API token from `opencustoms accounts create`"
+)
 GUARD_ATTRIBUTE = "opencustoms_permission"
 
 

@@ -12,7 +12,12 @@ from opencustoms.cli.common import JsonOption, migrated_services, out, print_jso
 from opencustoms.i18n import _
 from opencustoms.kernel.countries import Country
 
-orgs = typer.Typer(help=_("Organisations: administrations, authorities, traders."), no_args_is_help=True)
+KINDS = ", ".join(k.value for k in OrgKind)
+ROLES = ", ".join(r.value for r in Role)
+
+orgs = typer.Typer(
+    help=_("Organisations: administrations, authorities, traders."), no_args_is_help=True
+)
 accounts = typer.Typer(help=_("Accounts and their API tokens."), no_args_is_help=True)
 audit = typer.Typer(help=_("The audit log."), no_args_is_help=True)
 
@@ -20,7 +25,7 @@ audit = typer.Typer(help=_("The audit log."), no_args_is_help=True)
 @orgs.command("create")
 def create_org(
     name: str = typer.Option(..., "--name", help=_("The organisation's legal name.")),
-    kind: str = typer.Option(..., "--kind", help=", ".join(k.value for k in OrgKind)),
+    kind: str = typer.Option(..., "--kind", help=KINDS),
     country: str = typer.Option(..., "--country", help=_("ISO 3166 code, e.g. KR.")),
     as_json: bool = JsonOption,
 ) -> None:
@@ -59,7 +64,7 @@ def list_orgs(as_json: bool = JsonOption) -> None:
 def create_account(
     org: str = typer.Option(..., "--org", help=_("The organisation's id.")),
     name: str = typer.Option(..., "--name", help=_("Who uses the account.")),
-    role: list[str] = typer.Option(..., "--role", help=", ".join(r.value for r in Role)),
+    role: list[str] = typer.Option(..., "--role", help=ROLES),
     as_json: bool = JsonOption,
 ) -> None:
     """Create an account with its roles, and print its first API token (shown once)."""

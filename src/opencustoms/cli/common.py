@@ -22,7 +22,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
-
 def use_environment_locale() -> None:
     set_locale(negotiate(os.environ.get("OPENCUSTOMS_LOCALE"), os.environ.get("LANG")))
 
@@ -68,7 +67,10 @@ def migrated_services() -> bootstrap.Services:
     if current != head:
         svc.close()
         fail(
-            _("The database is at revision %(current)s, not %(head)s: run 'opencustoms db upgrade'.")
+            _(
+                "The database is at revision %(current)s, not %(head)s: "
+                "run 'opencustoms db upgrade'."
+            )
             % {"current": current or _("none"), "head": head}
         )
     return svc

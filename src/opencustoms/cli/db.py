@@ -32,7 +32,10 @@ def current() -> None:
     try:
         out.print(
             _("current: %(current)s, newest: %(head)s")
-            % {"current": db.current_revision(svc.engine) or "-", "head": db.head_revision(svc.engine)}
+            % {
+                "current": db.current_revision(svc.engine) or "-",
+                "head": db.head_revision(svc.engine),
+            }
         )
     finally:
         svc.close()

@@ -17,7 +17,13 @@ from opencustoms.settings import Settings
 from opencustoms.store import db
 
 DEMO_ORGS = [
-    ("Korea Customs Service", OrgKind.CUSTOMS_ADMINISTRATION, "KR", "KCS administrator", Role.CUSTOMS_ADMIN),
+    (
+        "Korea Customs Service",
+        OrgKind.CUSTOMS_ADMINISTRATION,
+        "KR",
+        "KCS administrator",
+        Role.CUSTOMS_ADMIN,
+    ),
     ("Hanbit Coffee Imports Co., Ltd.", OrgKind.IMPORTER, "KR", "Import manager", Role.IMPORTER),
     ("Incheon Customs Brokers", OrgKind.BROKER, "KR", "Licensed customs broker", Role.BROKER),
 ]
@@ -44,7 +50,9 @@ def _seed(svc: object) -> dict[str, str] | None:
 
 
 def demo(
-    serve: bool = typer.Option(True, "--serve/--no-serve", help=_("Serve on :8000 after the tour.")),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help=_("Serve on :8000 after the tour.")
+    ),
 ) -> None:
     """Migrate the database, load the demo data, take the tour, then serve."""
     if os.environ.get("OPENCUSTOMS_DEMO_NO_SERVE", "").lower() in ("1", "true", "yes"):
@@ -92,13 +100,21 @@ def demo(
 
 def _serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     host, port = host or settings.host, port or settings.port
-    out.print(_("Serving the web UI and API on http://%(host)s:%(port)s (Ctrl-C stops).") % {"host": host, "port": port})
-    out.print(_("HS search: http://%(host)s:%(port)s/hs · API docs: /api/docs") % {"host": host, "port": port})
+    out.print(
+        _("Serving the web UI and API on http://%(host)s:%(port)s (Ctrl-C stops).")
+        % {"host": host, "port": port}
+    )
+    out.print(
+        _("HS search: http://%(host)s:%(port)s/hs · API docs: /api/docs")
+        % {"host": host, "port": port}
+    )
     uvicorn.run("opencustoms.asgi:create_app", factory=True, host=host, port=port, access_log=False)
 
 
 def serve(
-    host: str | None = typer.Option(None, "--host", help=_("Address to listen on (default 127.0.0.1).")),
+    host: str | None = typer.Option(
+        None, "--host", help=_("Address to listen on (default 127.0.0.1).")
+    ),
     port: int | None = typer.Option(None, "--port", help=_("Port (default 8000).")),
 ) -> None:
     """Serve the web UI and API."""

@@ -16,7 +16,9 @@ app = typer.Typer(help=_("The Harmonized System nomenclature (HS 2022)."), no_ar
 
 @app.command("show")
 def show(
-    code: str = typer.Argument(..., help=_("An HS code: 0901, 0901.21, 8471 30 or a national code.")),
+    code: str = typer.Argument(
+        ..., help=_("An HS code: 0901, 0901.21, 8471 30 or a national code.")
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Show a code with its path (section ▸ chapter ▸ heading ▸ subheading) and children."""
@@ -34,8 +36,12 @@ def show(
 
 @app.command("search")
 def search(
-    text: str = typer.Argument(..., help=_("Words or a partial code, e.g. 'roasted coffee' or 8471.")),
-    limit: int = typer.Option(10, "--limit", "-n", min=1, max=MAX_LIMIT, help=_("How many results.")),
+    text: str = typer.Argument(
+        ..., help=_("Words or a partial code, e.g. 'roasted coffee' or 8471.")
+    ),
+    limit: int = typer.Option(
+        10, "--limit", "-n", min=1, max=MAX_LIMIT, help=_("How many results.")
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Search codes by description or partial code, most relevant first."""

@@ -21,14 +21,18 @@ def convert(
     source: str = typer.Argument(..., help=_("Its currency, e.g. USD.")),
     target: str = typer.Argument(..., help=_("The currency to convert to, e.g. KRW.")),
     on: str = typer.Option(..., "--on", help=_("The legal date whose rate applies, YYYY-MM-DD.")),
-    rates: Path = typer.Option(..., "--rates", help=_("CSV: valid_from,from_currency,to_currency,rate")),
+    rates: Path = typer.Option(
+        ..., "--rates", help=_("CSV: valid_from,from_currency,to_currency,rate")
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Convert an amount at the rate in force on a date."""
     try:
         text = rates.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        fail(_("Cannot read %(path)s: %(reason)s") % {"path": rates, "reason": e.__class__.__name__})
+        fail(
+            _("Cannot read %(path)s: %(reason)s") % {"path": rates, "reason": e.__class__.__name__}
+        )
     table = parse_rates(text, rates.name)
     money = Money(amount, source)
     day = parse_legal_date(on, "on")
@@ -37,9 +41,12 @@ def convert(
     if as_json:
         print_json(
             {
-                "amount": str(money.amount), "currency": money.currency.code,
-                "converted": str(converted.amount), "converted_currency": converted.currency.code,
-                "rate": str(rate), "on": day.isoformat(),
+                "amount": str(money.amount),
+                "currency": money.currency.code,
+                "converted": str(converted.amount),
+                "converted_currency": converted.currency.code,
+                "rate": str(rate),
+                "on": day.isoformat(),
             }
         )
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pycountry
 
@@ -33,11 +34,16 @@ class Country:
 
     @property
     def alpha3(self) -> str:
-        return str(pycountry.countries.get(alpha_2=self.alpha2).alpha_3)
+        return str(self._record().alpha_3)
 
     @property
     def name(self) -> str:
-        return str(pycountry.countries.get(alpha_2=self.alpha2).name)
+        return str(self._record().name)
+
+    def _record(self) -> Any:
+        record = pycountry.countries.get(alpha_2=self.alpha2)
+        assert record is not None  # checked when the value was made
+        return record
 
     def __str__(self) -> str:
         return self.alpha2

@@ -13,7 +13,9 @@ from collections.abc import Iterator, Sequence
 from opencustoms.kernel.errors import N_, Finding, InvalidInput
 
 
-def read_rows(text: str, source: str, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_rows(
+    text: str, source: str, columns: Sequence[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) for a CSV whose header must be exactly `columns`."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -37,8 +39,15 @@ def read_rows(text: str, source: str, columns: Sequence[str]) -> Iterator[tuple[
             raise InvalidInput(
                 Finding(
                     "csv.bad_row",
-                    N_("%(source)s, line %(line)s: expected %(expected)s columns, found %(found)s."),
-                    {"source": source, "line": line, "expected": len(columns), "found": len(values)},
+                    N_(
+                        "%(source)s, line %(line)s: expected %(expected)s columns, found %(found)s."
+                    ),
+                    {
+                        "source": source,
+                        "line": line,
+                        "expected": len(columns),
+                        "found": len(values),
+                    },
                 )
             )
         yield line, {c: v.strip() for c, v in zip(columns, values, strict=True)}

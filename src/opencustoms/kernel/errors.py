@@ -58,9 +58,7 @@ class DomainError(Exception):
         return self.findings[0]
 
     @classmethod
-    def of(
-        cls, code: str, message: str, /, *, field: str | None = None, **params: Any
-    ) -> Self:
+    def of(cls, code: str, message: str, /, *, field: str | None = None, **params: Any) -> Self:
         # the field is also a parameter, so a message may name it: "%(field)s"
         values = {"field": field, **params} if field is not None else params
         return cls(Finding(code=code, message=message, params=values, field=field))

@@ -106,7 +106,10 @@ def parse_rates(text: str, source: str) -> ExchangeRateTable:
         if key in seen:
             raise InvalidInput.of(
                 "money.duplicate_rate",
-                N_("%(source)s, line %(line)s: a rate for %(pair)s from %(on)s is already on line %(first)s."),
+                N_(
+                    "%(source)s, line %(line)s: a rate for %(pair)s from %(on)s "
+                    "is already on line %(first)s."
+                ),
                 source=source,
                 line=line,
                 pair=f"{from_currency.code}/{to_currency.code}",

@@ -79,10 +79,7 @@ class HsCode:
     edition: HsEdition = CURRENT_EDITION
 
     def __init__(self, code: str | HsCode, edition: HsEdition | str = CURRENT_EDITION) -> None:
-        if isinstance(code, HsCode):
-            digits = code.digits
-        else:
-            digits = parse_digits(code)
+        digits = code.digits if isinstance(code, HsCode) else parse_digits(code)
         ed = edition if isinstance(edition, HsEdition) else HsEdition.parse(edition)
         object.__setattr__(self, "digits", digits)
         object.__setattr__(self, "edition", ed)

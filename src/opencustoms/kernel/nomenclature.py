@@ -31,9 +31,42 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NEGATION_STARTS = {"not", "other", "excluding", "except", "without", "non"}
 _NEGATION_ENDS = {";", ",", "(", ")", ":"}
 _STOPWORDS = {
-    "a", "an", "and", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "its",
-    "of", "on", "or", "such", "than", "that", "the", "their", "thereof", "to", "whether",
-    "with", "n", "e", "c", "nec", "item", "no", "heading", "subheading", "kind", "used",
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "be",
+    "by",
+    "for",
+    "from",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "of",
+    "on",
+    "or",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "thereof",
+    "to",
+    "whether",
+    "with",
+    "n",
+    "e",
+    "c",
+    "nec",
+    "item",
+    "no",
+    "heading",
+    "subheading",
+    "kind",
+    "used",
 }
 
 
@@ -183,9 +216,7 @@ class Nomenclature:
 
     def chapters_of(self, section: str) -> list[Entry]:
         return [
-            e
-            for e in self._entries.values()
-            if e.level == HsLevel.CHAPTER and e.section == section
+            e for e in self._entries.values() if e.level == HsLevel.CHAPTER and e.section == section
         ]
 
     # ---------------------------------------------------------------- search
@@ -220,7 +251,7 @@ class Nomenclature:
         terms = tokens(text)
         if not terms:
             return []
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = defaultdict(float)
         n_docs = len(self._index.lengths)
         k1, b = 1.2, 0.75
         for term in set(terms):

@@ -51,7 +51,9 @@ def load_yaml_text(text: str, source: str) -> Any:
         ) from None
     except yaml.YAMLError as e:
         raise InvalidInput(
-            Finding("yaml.invalid", N_("%(source)s: %(problem)s"), {"source": source, "problem": str(e)})
+            Finding(
+                "yaml.invalid", N_("%(source)s: %(problem)s"), {"source": source, "problem": str(e)}
+            )
         ) from None
 
 

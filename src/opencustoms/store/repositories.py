@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, OrgKind, Role
+from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.platform.audit import AuditEvent
@@ -38,7 +39,10 @@ class SqlAccounts:
     def add_organisation(self, org: Organisation) -> None:
         self.s.execute(
             insert(t.organisations).values(
-                id=org.id, name=org.name, kind=org.kind.value, country=org.country.alpha2,
+                id=org.id,
+                name=org.name,
+                kind=org.kind.value,
+                country=org.country.alpha2,
                 created_at=org.created_at,
             )
         )
@@ -54,8 +58,11 @@ class SqlAccounts:
     def add_account(self, account: Account) -> None:
         self.s.execute(
             insert(t.accounts).values(
-                id=account.id, organisation_id=account.organisation_id, name=account.name,
-                roles=" ".join(sorted(r.value for r in account.roles)), active=account.active,
+                id=account.id,
+                organisation_id=account.organisation_id,
+                name=account.name,
+                roles=" ".join(sorted(r.value for r in account.roles)),
+                active=account.active,
                 created_at=account.created_at,
             )
         )
@@ -66,15 +73,20 @@ class SqlAccounts:
 
     def accounts_of(self, org_id: str) -> Sequence[Account]:
         rows = self.s.execute(
-            select(t.accounts).where(t.accounts.c.organisation_id == org_id).order_by(t.accounts.c.name)
+            select(t.accounts)
+            .where(t.accounts.c.organisation_id == org_id)
+            .order_by(t.accounts.c.name)
         )
         return [_account(r) for r in rows]
 
     def add_token(self, token: ApiToken) -> None:
         self.s.execute(
             insert(t.api_tokens).values(
-                id=token.id, account_id=token.account_id, token_hash=token.token_hash,
-                created_at=token.created_at, expires_at=token.expires_at,
+                id=token.id,
+                account_id=token.account_id,
+                token_hash=token.token_hash,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
                 revoked_at=token.revoked_at,
             )
         )
@@ -85,20 +97,26 @@ class SqlAccounts:
         ).first()
         if row is None:
             return None
-        return ApiToken(row.id, row.account_id, row.token_hash, row.created_at, row.expires_at,
-                        row.revoked_at)
+        return ApiToken(
+            row.id, row.account_id, row.token_hash, row.created_at, row.expires_at, row.revoked_at
+        )
 
     def add_mandate(self, mandate: Mandate) -> None:
         self.s.execute(
             insert(t.mandates).values(
-                id=mandate.id, importer_id=mandate.importer_id, broker_id=mandate.broker_id,
-                granted_at=mandate.granted_at, revoked_at=mandate.revoked_at,
+                id=mandate.id,
+                importer_id=mandate.importer_id,
+                broker_id=mandate.broker_id,
+                granted_at=mandate.granted_at,
+                revoked_at=mandate.revoked_at,
             )
         )
 
     def mandates_of_broker(self, broker_id: str) -> Sequence[Mandate]:
         rows = self.s.execute(
-            select(t.mandates).where(t.mandates.c.broker_id == broker_id).order_by(t.mandates.c.granted_at)
+            select(t.mandates)
+            .where(t.mandates.c.broker_id == broker_id)
+            .order_by(t.mandates.c.granted_at)
         )
         return [_mandate(r) for r in rows]
 
@@ -118,11 +136,16 @@ class SqlAuditLog:
     def append(self, event: AuditEvent) -> None:
         self.s.execute(
             insert(t.audit_events).values(
-                id=event.id, at=event.at, action=event.action, object_type=event.object_type,
-                object_id=event.object_id, organisation_id=event.organisation_id,
+                id=event.id,
+                at=event.at,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                organisation_id=event.organisation_id,
                 actor_account_id=event.actor_account_id,
                 actor_organisation_id=event.actor_organisation_id,
-                request_id=event.request_id, details=event.details,
+                request_id=event.request_id,
+                details=event.details,
             )
         )
 
@@ -132,10 +155,15 @@ class SqlAuditLog:
             query = query.where(t.audit_events.c.organisation_id.in_(sorted(organisation_ids)))
         return [
             AuditEvent(
-                id=r.id, at=r.at, action=r.action, object_type=r.object_type,
-                object_id=r.object_id, organisation_id=r.organisation_id,
+                id=r.id,
+                at=r.at,
+                action=r.action,
+                object_type=r.object_type,
+                object_id=r.object_id,
+                organisation_id=r.organisation_id,
                 actor_account_id=r.actor_account_id,
-                actor_organisation_id=r.actor_organisation_id, request_id=r.request_id,
+                actor_organisation_id=r.actor_organisation_id,
+                request_id=r.request_id,
                 details=r.details,
             )
             for r in self.s.execute(query)
@@ -154,30 +182,42 @@ class SqlIdempotency:
         ).first()
         if row is None:
             return None
-        return StoredResponse(row.scope, row.key, row.fingerprint, row.status, row.body, row.created_at)
+        return StoredResponse(
+            row.scope, row.key, row.fingerprint, row.status, row.body, row.created_at
+        )
 
     def put(self, response: StoredResponse) -> None:
         try:
             with self.s.begin_nested():
                 self.s.execute(
                     insert(t.idempotency_keys).values(
-                        scope=response.scope, key=response.key,
-                        fingerprint=response.fingerprint, status=response.status,
-                        body=response.body, created_at=response.created_at,
+                        scope=response.scope,
+                        key=response.key,
+                        fingerprint=response.fingerprint,
+                        status=response.status,
+                        body=response.body,
+                        created_at=response.created_at,
                     )
                 )
         except IntegrityError:
             # a concurrent request with the same key won the race
             raise Conflict.of(
                 "idempotency.in_progress",
-                N_("Another request with this Idempotency-Key was processed at the same time; "
-                   "retry to get its answer."),
+                N_(
+                    "Another request with this Idempotency-Key was processed at the same time; "
+                    "retry to get its answer."
+                ),
                 field="Idempotency-Key",
             ) from None
 
 
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all."""
+
+    session: Session
+    accounts: AccountsRepository
+    audit: AuditLog
+    idempotency: IdempotencyStore
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory

@@ -43,7 +43,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        instant: datetime = value
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 metadata = MetaData(
@@ -69,7 +70,9 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column(
+        "organisation_id", String(40), ForeignKey("organisations.id"), nullable=False, index=True
+    ),
     Column("name", String(200), nullable=False),
     Column("roles", String(200), nullable=False),  # space-separated role names
     Column("active", Boolean, nullable=False),

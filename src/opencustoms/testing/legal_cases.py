@@ -53,7 +53,9 @@ class LegalCaseFile(pytest.File):
 
         subject = doc["subject"]
         if subject not in RUNNERS:
-            raise LegalCaseError(f"{self.path}: unknown subject {subject!r}; known: {sorted(RUNNERS)}")
+            raise LegalCaseError(
+                f"{self.path}: unknown subject {subject!r}; known: {sorted(RUNNERS)}"
+            )
         names: set[str] = set()
         for i, case in enumerate(doc["cases"] or []):
             where = f"{self.path}, case {i + 1}"
@@ -112,7 +114,9 @@ def _require_keys(obj: Any, allowed: set[str], where: str, required: set[str]) -
         raise LegalCaseError(f"{where}: expected a mapping")
     unknown = set(obj) - allowed
     if unknown:
-        raise LegalCaseError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise LegalCaseError(
+            f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
     missing = required - set(obj)
     if missing:
         raise LegalCaseError(f"{where}: missing field(s) {sorted(missing)}")

@@ -35,6 +35,7 @@ def _path_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
 
 templates.env.globals["path_for"] = _path_for
 
+
 def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
@@ -62,7 +63,9 @@ def _search(request: Request, q: str | None) -> tuple[list[SearchHit], str | Non
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse(request.url_for("hs_search").include_query_params(**request.query_params), 303)
+    return RedirectResponse(
+        request.url_for("hs_search").include_query_params(**request.query_params), 303
+    )
 
 
 @router.get("/hs", response_class=HTMLResponse, name="hs_search")
@@ -88,5 +91,9 @@ def hs_entry(request: Request, code: str) -> HTMLResponse:
     except DomainError as e:
         return _render(request, "error.html", e.status, message=e.finding.render(_))
     return _render(
-        request, "hs_entry.html", entry=entry, path=hs.path(entry.code), children=hs.children(entry.code)
+        request,
+        "hs_entry.html",
+        entry=entry,
+        path=hs.path(entry.code),
+        children=hs.children(entry.code),
     )

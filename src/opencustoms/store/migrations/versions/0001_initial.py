@@ -51,7 +51,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.ForeignKeyConstraint(
-            ["organisation_id"], ["organisations.id"],
+            ["organisation_id"],
+            ["organisations.id"],
             name="fk_accounts_organisation_id_organisations",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),

@@ -1,0 +1,53 @@
+"""The HS search page in a real headless Chromium, with and without JavaScript."""
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_results_appear_as_you_type(server, browser, tmp_path):
+    page = browser.new_page()
+    try:
+        page.goto(f"{server}/hs")
+        page.locator("#q").press_sequentially("roasted coffee", delay=20)
+        first = page.locator("#results li.hit").first
+        first.wait_for(timeout=10_000)
+        assert first.get_attribute("data-code") == "090121"
+        assert "Coffee; roasted, not decaffeinated" in first.inner_text()
+        assert page.url == f"{server}/hs"  # htmx swapped the list in; no page load
+        page.screenshot(path=str(tmp_path / "hs-search.png"))
+
+        first.locator("a").click()
+        page.wait_for_url(re.compile(r".*/hs/090121$"))
+        assert "0901.21" in page.locator("h1").inner_text()
+    finally:
+        page.close()
+
+
+def test_search_works_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/hs")
+        page.fill("#q", "laptop")
+        page.press("#q", "Enter")
+        page.wait_for_url(re.compile(r".*/hs\?q=laptop$"))
+        codes = page.locator("#results li.hit").evaluate_all("els => els.map(e => e.dataset.code)")
+        assert "847130" in codes[:3]
+    finally:
+        context.close()
+
+
+def test_bad_input_and_korean(server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(f"{server}/hs?q=%20&lang=ko")
+        assert page.locator("h1").inner_text() == "HS 품목분류 검색"
+        assert "검색할 품명이나 코드" in page.locator(".error").inner_text()
+        # the choice of language sticks (cookie)
+        page.goto(f"{server}/hs/84x1")
+        assert "HS 코드가 아닙니다" in page.locator(".error").inner_text()
+    finally:
+        page.close()
