@@ -8,7 +8,7 @@ ARGS   ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format bench serve i18n-extract i18n-update clean
+.PHONY: help demo test lint format bench serve i18n-extract i18n-update constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,3 +52,12 @@ i18n-update: i18n-extract ## merge new strings into the English and Korean catal
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .test-results.xml
+
+constraints: $(BIN)/python ## re-pin constraints.txt to what pyproject.toml resolves to today
+	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
+	.venv-pin/bin/python -m pip install --quiet --upgrade pip
+	.venv-pin/bin/python -m pip install --quiet -e '.[dev]'
+	(echo "# Exact versions for reproducible installs (make uses: pip install -c constraints.txt)."; \
+	 echo "# Refresh after changing pyproject.toml: make constraints"; \
+	 .venv-pin/bin/python -m pip freeze --exclude-editable | grep -v '^opencustoms') > constraints.txt
+	rm -rf .venv-pin

@@ -1,0 +1,1 @@
+"""Speed and memory measurements: `make bench`. Tests never assert timings; these do not assert."""
