@@ -29,14 +29,14 @@ serve: $(STAMP) ## serve the web UI and API on http://127.0.0.1:8000
 	$(BIN)/opencustoms serve $(ARGS)
 
 lint: $(STAMP) ## ruff, formatting, mypy (strict on kernel and domain), import contracts
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP) ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks tools
+	$(BIN)/ruff format src tests benchmarks tools
 
 test: lint ## lint, then the whole suite (unit, integration on SQLite and PostgreSQL, e2e, browser)
 	$(BIN)/python -m pytest -n 2 --junitxml=.test-results.xml $(PYTEST_ARGS)
