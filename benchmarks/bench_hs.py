@@ -9,12 +9,24 @@ from typing import Any
 
 from opencustoms.reference import hs as hs_reference
 
-QUERIES = ["roasted coffee", "laptop", "portable computer", "lithium-ion battery", "cotton t-shirts",
-           "frozen fish fillets", "motor vehicles for the transport of persons", "8471", "0901.21", "wine"]
+QUERIES = [
+    "roasted coffee",
+    "laptop",
+    "portable computer",
+    "lithium-ion battery",
+    "cotton t-shirts",
+    "frozen fish fillets",
+    "motor vehicles for the transport of persons",
+    "8471",
+    "0901.21",
+    "wine",
+]
 CODES = ["090121", "8471.30", "8703 23", "0101", "85", "8471301000", "610910", "2204.21"]
 
 
-def _measure(name: str, operations: int, work: Callable[[], None], note: str = "") -> dict[str, Any]:
+def _measure(
+    name: str, operations: int, work: Callable[[], None], note: str = ""
+) -> dict[str, Any]:
     started = time.perf_counter()
     work()
     seconds = time.perf_counter() - started

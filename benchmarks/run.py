@@ -24,23 +24,29 @@ RESULTS = Path(__file__).parent / "results"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"which to run: {', '.join(BENCHMARKS)} (default all)")
+    names = ", ".join(BENCHMARKS)
+    parser.add_argument("names", nargs="*", help=f"which to run: {names} (default all)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
     args = parser.parse_args(argv)
     chosen = args.names or list(BENCHMARKS)
     unknown = [n for n in chosen if n not in BENCHMARKS]
     if unknown:
-        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {names}")
 
     rows = []
     for name in chosen:
         rows.extend(BENCHMARKS[name](quick=args.quick))
 
-    table = Table("benchmark", "operations", "seconds", "ops/s", "µs/op", "note", title="opencustoms benchmarks")
+    columns = ("benchmark", "operations", "seconds", "ops/s", "µs/op", "note")
+    table = Table(*columns, title="opencustoms benchmarks")
     for r in rows:
         table.add_row(
-            r["name"], f"{r['operations']:,}", f"{r['seconds']:.3f}", f"{r['ops_per_second']:,.0f}",
-            f"{r['microseconds_per_op']:,.1f}", r.get("note", ""),
+            r["name"],
+            f"{r['operations']:,}",
+            f"{r['seconds']:.3f}",
+            f"{r['ops_per_second']:,.0f}",
+            f"{r['microseconds_per_op']:,.1f}",
+            r.get("note", ""),
         )
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
