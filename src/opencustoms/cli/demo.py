@@ -10,6 +10,7 @@ import uvicorn
 from opencustoms import presenters
 from opencustoms.accounts.domain import OrgKind, Role
 from opencustoms.accounts.service import OPERATOR, Context
+from opencustoms.bootstrap import Services
 from opencustoms.cli.common import out, services
 from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
@@ -29,11 +30,8 @@ DEMO_ORGS = [
 ]
 
 
-def _seed(svc: object) -> dict[str, str] | None:
+def _seed(svc: Services) -> dict[str, str] | None:
     """Create the demo organisations and accounts once; return their tokens the first time."""
-    from opencustoms.bootstrap import Services
-
-    assert isinstance(svc, Services)
     existing = {o.name for o in svc.accounts.organisations(OPERATOR)}
     if DEMO_ORGS[0][0] in existing:
         return None
