@@ -85,6 +85,8 @@ def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
         return str(route.path)
+    if str(scope.get("path", "")).startswith("/static/"):
+        return "/static/{path}"
     return "unmatched"
 
 

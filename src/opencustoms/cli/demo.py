@@ -58,7 +58,8 @@ def demo(
     svc = services()
     try:
         db.upgrade(svc.engine)
-        out.rule(_("opencustoms: a tour"))
+        title = _("opencustoms: a tour")
+        out.print(f"[bold]{title}[/]")
         out.print(
             _("Database: %(engine)s at revision %(rev)s.")
             % {"engine": svc.engine.dialect.name, "rev": db.current_revision(svc.engine)}

@@ -56,12 +56,7 @@ def to_decimal(value: Decimal | int | str, field: str = "amount") -> Decimal:
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise InvalidInput.of(
-            "money.invalid_amount",
-            N_("'%(value)s' is not an amount: write digits with a decimal point, e.g. 1250.50."),
-            field=field,
-            value=str(value)[:32],
-        ) from None
+        amount = Decimal("NaN")
     if not amount.is_finite():
         raise InvalidInput.of(
             "money.invalid_amount",
