@@ -29,7 +29,7 @@ def hs_entry(hs: Nomenclature, code: str) -> dict[str, Any]:
         "edition": entry.code.edition.value,
         "section": entry.section,
         "path": [
-            {"level": s.level, "code": s.code, "description": s.description}
+            {"level": s.level, "code": s.code, "dotted": s.dotted, "description": s.description}
             for s in hs.path(entry.code)
         ],
         "children": [hs_brief(c) for c in hs.children(entry.code)],

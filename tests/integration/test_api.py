@@ -192,6 +192,35 @@ def test_idempotent_create(client, make_actor):
     assert r.json()["id"] != first.json()["id"]
 
 
+def test_idempotent_account_and_mandate(client, make_actor):
+    admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
+    trader = make_actor(OrgKind.EXPORTER, Role.EXPORTER)
+    url = f"/api/v1/organisations/{trader.org_id}/accounts"
+    headers = {**admin.headers, "Idempotency-Key": "acc-1"}
+    body = {"name": "Lee", "roles": ["exporter"]}
+    first, again = (client.post(url, json=body, headers=headers) for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert len(client.get(url, headers=admin.headers).json()) == 2
+
+    broker = make_actor(OrgKind.BROKER, Role.BROKER)
+    importer = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    headers = {**importer.headers, "Idempotency-Key": "man-1"}
+    replies = [
+        client.post("/api/v1/mandates", json={"broker_id": broker.org_id}, headers=headers)
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in replies] == [201, 200]
+    assert len(client.get("/api/v1/mandates", headers=importer.headers).json()) == 1
+    r = client.post(
+        "/api/v1/mandates",
+        json={"broker_id": broker.org_id},
+        headers={**headers, "Idempotency-Key": " "},
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "idempotency.bad_key"
+
+
 def test_create_account_checks_roles(client, make_actor):
     admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
     trader = make_actor(OrgKind.EXPORTER, Role.EXPORTER)

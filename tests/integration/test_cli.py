@@ -187,5 +187,9 @@ def test_an_unmigrated_database_says_what_to_do(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("OPENCUSTOMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert run(["orgs", "list"]) == 2
     assert "run 'opencustoms db upgrade'" in capsys.readouterr().err
-    assert run(["db", "upgrade"]) == 0
+    assert run(["db", "current", "--json"]) == 0
+    assert '"current": null' in capsys.readouterr().out
+    assert run(["db", "upgrade", "--json"]) == 0
+    assert '"current": "0001"' in capsys.readouterr().out
     assert run(["orgs", "list", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"

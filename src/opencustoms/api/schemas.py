@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class PathStepOut(BaseModel):
     level: str
     code: str
+    dotted: str
     description: str
 
 

@@ -4,38 +4,52 @@ from __future__ import annotations
 
 import typer
 
-from opencustoms.cli.common import out, services
+from opencustoms.bootstrap import Services
+from opencustoms.cli.common import JsonOption, out, print_json, services
 from opencustoms.i18n import _
 from opencustoms.store import db
 
 app = typer.Typer(help=_("The database: migrations."), no_args_is_help=True)
 
 
+def _state(svc: Services) -> dict[str, str | None]:
+    return {
+        "engine": svc.engine.dialect.name,
+        "current": db.current_revision(svc.engine),
+        "newest": db.head_revision(svc.engine),
+    }
+
+
 @app.command("upgrade")
-def upgrade() -> None:
+def upgrade(as_json: bool = JsonOption) -> None:
     """Create the database if needed and apply every migration."""
     svc = services()
     try:
         db.upgrade(svc.engine)
-        out.print(
-            _("Database at revision %(rev)s (%(engine)s).")
-            % {"rev": db.current_revision(svc.engine), "engine": svc.engine.dialect.name}
-        )
+        state = _state(svc)
     finally:
         svc.close()
+    if as_json:
+        print_json(state)
+    else:
+        out.print(
+            _("Database at revision %(rev)s (%(engine)s).")
+            % {"rev": state["current"], "engine": state["engine"]}
+        )
 
 
 @app.command("current")
-def current() -> None:
+def current(as_json: bool = JsonOption) -> None:
     """Print the database's migration revision and the newest one available."""
     svc = services()
     try:
-        out.print(
-            _("current: %(current)s, newest: %(head)s")
-            % {
-                "current": db.current_revision(svc.engine) or "-",
-                "head": db.head_revision(svc.engine),
-            }
-        )
+        state = _state(svc)
     finally:
         svc.close()
+    if as_json:
+        print_json(state)
+    else:
+        out.print(
+            _("current: %(current)s, newest: %(head)s")
+            % {"current": state["current"] or "-", "head": state["newest"]}
+        )

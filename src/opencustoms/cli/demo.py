@@ -78,7 +78,7 @@ def demo(
         out.print()
         out.print("[bold]$ opencustoms hs show 8471.30[/]")
         for step in presenters.hs_entry(svc.hs, "8471.30")["path"]:
-            out.print(f"  {label(step['level'])} {step['code']}: {step['description'][:90]}")
+            out.print(f"  {label(step['level'])} {step['dotted']}: {step['description'][:90]}")
 
         out.print()
         if tokens:

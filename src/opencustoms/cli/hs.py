@@ -27,7 +27,7 @@ def show(
         print_json(data)
         return
     for step in data["path"]:
-        out.print(f"[dim]{label(step['level'])}[/] [bold]{step['code']}[/] {step['description']}")
+        out.print(f"[dim]{label(step['level'])}[/] [bold]{step['dotted']}[/] {step['description']}")
     if data["children"]:
         out.print()
         for child in data["children"]:

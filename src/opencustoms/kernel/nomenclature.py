@@ -91,8 +91,9 @@ class Entry:
 @dataclass(frozen=True, slots=True)
 class PathStep:
     level: str  # "section", "chapter", "heading", "subheading"
-    code: str
+    code: str  # digits, or the section's roman numeral
     description: str
+    dotted: str  # as printed: "8471.30"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,11 +204,11 @@ class Nomenclature:
         """Section ▸ chapter ▸ heading ▸ subheading, down to the code asked for."""
         entry = self.get(value)
         section = self._sections[entry.section]
-        steps = [PathStep("section", section.number, section.title)]
+        steps = [PathStep("section", section.number, section.title, section.number)]
         for n in (2, 4, 6):
             if len(entry.code.digits) >= n:
                 e = self._entries[entry.code.digits[:n]]
-                steps.append(PathStep(e.level.value, e.code.digits, e.description))
+                steps.append(PathStep(e.level.value, e.code.digits, e.description, e.code.dotted()))
         return steps
 
     def children(self, value: str | HsCode) -> list[Entry]:
