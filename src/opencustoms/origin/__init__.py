@@ -1,0 +1,1 @@
+"""Rules of origin: the rule language, the compiler from legal text, agreements."""
