@@ -32,12 +32,26 @@ PG_URL = os.environ.get(
     "OPENCUSTOMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The public reference data the project is built against: beside the repository
+# (../shared/data), or where OPENCUSTOMS_SHARED_DATA says.
+SHARED_DATA = Path(
+    os.environ.get(
+        "OPENCUSTOMS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
 
 
 def _unavailable(what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required under CI=true", pytrace=False)
     pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        _unavailable(f"the shared reference data at {SHARED_DATA}")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from opencustoms import __version__
-from opencustoms.cli import accounts, db, demo, hs, money
+from opencustoms.cli import accounts, db, demo, hs, money, origin
 from opencustoms.cli.common import err, fail_line, use_environment_locale
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import DomainError
@@ -30,6 +30,7 @@ app.add_typer(accounts.orgs, name="orgs")
 app.add_typer(accounts.accounts, name="accounts")
 app.add_typer(accounts.audit, name="audit")
 app.add_typer(money.app, name="money")
+app.add_typer(origin.app, name="origin")
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
 

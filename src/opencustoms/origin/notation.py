@@ -28,6 +28,8 @@ from opencustoms.origin.rules import (
     MaxNonOriginating,
     NeedsReview,
     Node,
+    NonOriginatingWithinOriginating,
+    Permit,
     ProducedExclusively,
     RegionalValueContent,
     RvcMethod,
@@ -48,15 +50,18 @@ tolerance: ";" "tolerance" "=" TOLERANCE
 ?alt: conj ("|" conj)*
 ?conj: atom ("&" atom)*
 ?atom: "(" alt ")"
-     | wo | pe | shift | rvc | maxnom | value | mfrom | originating | process | review
+     | wo | pe | shift | rvc | maxnom | nomom | value | mfrom | originating | process | review
 wo: "WO" ("(" materials ")")?
 pe: "PE"
-shift: SHIFT except_ from_ allowance
+shift: SHIFT except_ from_ allowance permit* exclude*
+permit: "permit" "(" materials ("<=" PERCENT "(" BASE ")")? ")"
+exclude: "exclude" "(" materials ")"
 except_: ("except" ranges)?
 from_: ("from" ranges)?
 allowance: ("allow" PERCENT "(" BASE ")")?
-rvc: "RVC" "(" METHOD "," BASE ")" ">=" PERCENT
+rvc: "RVC" "(" METHOD "," BASE ("," materials)? ")" ">=" PERCENT
 maxnom: MAXNOM "(" BASE ")" "<=" PERCENT
+nomom: "NOM" "<=" "OM"
 value: "Value" "(" materials ")" "<=" PERCENT "(" BASE ")"
 mfrom: "From" "(" materials ")"
 originating: "Originating" "(" materials ")"
@@ -67,7 +72,7 @@ hs: "hs" "(" ranges ")"
 ranges: range ("," range)*
 range: CODE ("-" CODE)?
 
-SHIFT: "CTSH" | "CTH" | "CC"
+SHIFT: "CTSH" | "CTH" | "CC" | "ANY"
 MAXNOM: "MaxNOM" | "MaxMaterials"
 METHOD: "build-down" | "build-up" | "net-cost" | "focused-value"
 BASE: "EXW" | "FOB"
@@ -120,9 +125,24 @@ class _Build(Transformer[Any, Any]):
         exceptions: tuple[HsRange, ...],
         only_from: tuple[HsRange, ...],
         allowance: tuple[Decimal, ValueBase] | None,
+        *extras: Permit | Materials,
     ) -> Node:
         share, base = allowance if allowance else (None, ValueBase.EXW)
-        return TariffShift(ShiftLevel(str(level)), exceptions, only_from, share, base)
+        permits = tuple(e for e in extras if isinstance(e, Permit))
+        exclusions = tuple(e for e in extras if isinstance(e, Materials))
+        return TariffShift(
+            ShiftLevel(str(level)), exceptions, only_from, share, base, permits, exclusions
+        )
+
+    def exclude(self, materials: Materials) -> Materials:
+        return materials
+
+    def permit(
+        self, materials: Materials, share: Token | None = None, base: Token | None = None
+    ) -> Permit:
+        if share is None or base is None:
+            return Permit(materials)
+        return Permit(materials, _percent(share), ValueBase(str(base)))
 
     def except_(self, ranges: tuple[HsRange, ...] = ()) -> tuple[HsRange, ...]:
         return ranges
@@ -136,11 +156,18 @@ class _Build(Transformer[Any, Any]):
             return None
         return _percent(share), ValueBase(str(base))
 
-    def rvc(self, method: Token, base: Token, share: Token) -> Node:
-        return RegionalValueContent(RvcMethod(str(method)), ValueBase(str(base)), _percent(share))
+    def rvc(self, method: Token, base: Token, *rest: Any) -> Node:
+        materials = rest[0] if len(rest) == 2 else None
+        share = rest[-1]
+        return RegionalValueContent(
+            RvcMethod(str(method)), ValueBase(str(base)), _percent(share), materials
+        )
 
     def maxnom(self, kind: Token, base: Token, share: Token) -> Node:
         return MaxNonOriginating(ValueBase(str(base)), _percent(share), str(kind) == "MaxMaterials")
+
+    def nomom(self) -> Node:
+        return NonOriginatingWithinOriginating()
 
     def value(self, materials: Materials, share: Token, base: Token) -> Node:
         return MaterialValueLimit(materials, _percent(share), ValueBase(str(base)))
@@ -235,7 +262,13 @@ def _render(node: Node, top: bool = False) -> str:
         case ProducedExclusively():
             return "PE"
         case TariffShift(
-            level=level, exceptions=exc, only_from=frm, allowance=share, allowance_base=base
+            level=level,
+            exceptions=exc,
+            only_from=frm,
+            allowance=share,
+            allowance_base=base,
+            permits=permits,
+            exclusions=exclusions,
         ):
             out = level.value
             if exc:
@@ -244,12 +277,19 @@ def _render(node: Node, top: bool = False) -> str:
                 out += f" from {_ranges(frm)}"
             if share is not None:
                 out += f" allow {_decimal(share)}%({base.value})"
+            for permit in permits:
+                out += f" {permit.notation()}"
+            for excluded in exclusions:
+                out += f" exclude({excluded.notation()})"
             return out
-        case RegionalValueContent(method=method, base=base, threshold=share):
-            return f"RVC({method.value}, {base.value}) >= {_decimal(share)}%"
+        case RegionalValueContent(method=method, base=base, threshold=share, materials=m):
+            focus = f", {m.notation()}" if m is not None else ""
+            return f"RVC({method.value}, {base.value}{focus}) >= {_decimal(share)}%"
         case MaxNonOriginating(base=base, threshold=share, all_materials=all_materials):
             name = "MaxMaterials" if all_materials else "MaxNOM"
             return f"{name}({base.value}) <= {_decimal(share)}%"
+        case NonOriginatingWithinOriginating():
+            return "NOM <= OM"
         case MaterialValueLimit(materials=m, threshold=share, base=base):
             return f"Value({m.notation()}) <= {_decimal(share)}%({base.value})"
         case ManufactureFrom(materials=m):

@@ -40,13 +40,14 @@ class RvcMethod(StrEnum):
 
 
 class ShiftLevel(StrEnum):
+    ANY = "ANY"  # materials of any heading: no change required ("except ..." still binds)
     CHAPTER = "CC"  # change of chapter (2 digits)
     HEADING = "CTH"  # change of tariff heading (4 digits)
     SUBHEADING = "CTSH"  # change of tariff subheading (6 digits)
 
     @property
     def digits(self) -> int:
-        return {"CC": 2, "CTH": 4, "CTSH": 6}[self.value]
+        return {"ANY": 0, "CC": 2, "CTH": 4, "CTSH": 6}[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,25 @@ def quote(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Permit:
+    """Non-originating materials that may be used although the rule's change is
+    not met ("However, handles of base metal may be used"), up to a value
+    share when one is given."""
+
+    materials: Materials
+    threshold: Decimal | None = None
+    base: ValueBase = ValueBase.EXW
+
+    def notation(self) -> str:
+        limit = (
+            f" <= {format(self.threshold.normalize(), 'f')}%({self.base.value})"
+            if self.threshold is not None
+            else ""
+        )
+        return f"permit({self.materials.notation()}{limit})"
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     """A criterion of a rule. `text` is the legal text it was read from."""
 
@@ -129,6 +149,9 @@ class TariffShift(Node):
     `only_from`: non-originating materials must come from these codes.
     `allowance`: materials of the product's own heading (or level) may still be
     used up to this percentage of `allowance_base`.
+    `permits`: other non-originating materials that may be used regardless.
+    `exclusions`: named materials (part of a heading) that may not be used
+    non-originating ("except potato starch of heading 1108").
     """
 
     level: ShiftLevel
@@ -136,13 +159,22 @@ class TariffShift(Node):
     only_from: tuple[HsRange, ...] = ()
     allowance: Decimal | None = None
     allowance_base: ValueBase = ValueBase.EXW
+    permits: tuple[Permit, ...] = ()
+    exclusions: tuple[Materials, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RegionalValueContent(Node):
+    """Regional value content at least `threshold` per cent of `base`.
+
+    Under the focused value method only the non-originating `materials` named
+    count (CPTPP Article 3.5(d)).
+    """
+
     method: RvcMethod
     base: ValueBase
     threshold: Decimal  # per cent, at least
+    materials: Materials | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +184,11 @@ class MaxNonOriginating(Node):
     base: ValueBase
     threshold: Decimal  # per cent, at most
     all_materials: bool = False  # EU-style "value of all the materials used"
+
+
+@dataclass(frozen=True, slots=True)
+class NonOriginatingWithinOriginating(Node):
+    """The value of non-originating materials does not exceed that of originating ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +283,7 @@ class ProductRule:
     criteria: Node
     source: RuleSource
     tolerance: Tolerance = Tolerance.AGREEMENT
+    notes: tuple[str, ...] = ()  # notes the rule refers to: "Introductory Note 5"
     text: str = field(default="", compare=False)
 
     @property

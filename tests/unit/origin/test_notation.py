@@ -18,6 +18,8 @@ from opencustoms.origin.rules import (
     MaterialValueLimit,
     MaxNonOriginating,
     NeedsReview,
+    NonOriginatingWithinOriginating,
+    Permit,
     ProducedExclusively,
     RegionalValueContent,
     RvcMethod,
@@ -66,14 +68,26 @@ leaves = st.one_of(
         st.one_of(st.just(()), range_lists),
         st.one_of(st.none(), percents),
         bases,
+        st.lists(
+            st.one_of(st.builds(Permit, materials), st.builds(Permit, materials, percents, bases)),
+            max_size=2,
+        ).map(tuple),
+        st.lists(materials, max_size=2).map(tuple),
     ),
-    st.builds(RegionalValueContent, st.sampled_from(RvcMethod), bases, percents),
+    st.builds(
+        RegionalValueContent,
+        st.sampled_from(RvcMethod),
+        bases,
+        percents,
+        st.one_of(st.none(), materials),
+    ),
     st.builds(MaxNonOriginating, bases, percents, st.booleans()),
     st.builds(MaterialValueLimit, materials, percents, bases),
     st.builds(ManufactureFrom, materials),
     st.builds(MaterialsOriginating, materials),
     st.builds(SpecificProcess, names),
     st.just(NeedsReview()),
+    st.just(NonOriginatingWithinOriginating()),
 )
 
 
@@ -91,7 +105,13 @@ def _trees():
 def _normal(tree):
     """Allowance base is meaningless without an allowance: compare what the law says."""
     if isinstance(tree, TariffShift) and tree.allowance is None:
-        return TariffShift(tree.level, tree.exceptions, tree.only_from)
+        return TariffShift(
+            tree.level,
+            tree.exceptions,
+            tree.only_from,
+            permits=tree.permits,
+            exclusions=tree.exclusions,
+        )
     if isinstance(tree, AllOf | AnyOf):
         return type(tree)(tuple(_normal(p) for p in tree.parts))
     return tree

@@ -1,0 +1,94 @@
+"""Rule sets of the UK tariff's format: the rules printed for one heading (or range).
+
+A rule set lists rules; a rule's `operator` "or" makes it an alternative to the
+one before, as are fragments that continue the previous rule's list of
+alternatives ("- b) 40% under the build-down method"). "However, ..."
+sentences are joined to the rule they qualify. Where
+the data leaves the relation between two rules unstated and the text does not
+settle it, the rule set is kept for review.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from opencustoms.kernel.hs import HsEdition
+from opencustoms.origin.compiler.reader import read
+from opencustoms.origin.rules import (
+    NeedsReview,
+    Node,
+    ProductRule,
+    RuleSource,
+    any_of,
+)
+
+_CONTINUATION = re.compile(r"^\s*-\s*[b-z]\)\s")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRuleSet:
+    """A heading's rule, as compiled, with what it covers."""
+
+    heading: str  # as printed: "ex 8466", "5512 to 5516", "Chapter 1"
+    description: str  # the goods it covers ("subdivision" in the data)
+    first_code: str  # ten-digit commodity codes covered, inclusive
+    last_code: str
+    rule: ProductRule
+    texts: tuple[str, ...]  # each rule's text as published
+
+    @property
+    def is_ex(self) -> bool:
+        """An "ex" entry covers only part of its heading: the description says which."""
+        return self.heading.lower().startswith("ex ")
+
+
+def compile_rule_set(
+    raw: dict[str, Any], agreement: str, document: str, edition: HsEdition
+) -> CompiledRuleSet:
+    texts = [str(r.get("rule") or "") for r in raw.get("rules", [])]
+    operators = [r.get("operator") for r in raw.get("rules", [])]
+    source = RuleSource(agreement, document, str(raw.get("heading", "")), edition)
+    groups: list[list[str]] = []
+    unstated = False
+    for text, operator in zip(texts, operators, strict=True):
+        if not text.strip():
+            continue
+        if groups and text.strip().startswith("However,"):
+            groups[-1].append(text)
+        elif groups and _CONTINUATION.match(text) and operator == "or":
+            # "(b) 40% under the build-down method" after "(a) ...": another alternative
+            groups.append([text])
+        elif not groups or operator == "or":
+            groups.append([text])
+        else:
+            unstated = True
+            groups.append([text])
+    criteria: Node
+    notes: list[str] = []
+    if not groups:
+        criteria = NeedsReview(text="")
+    elif unstated:
+        criteria = NeedsReview(text="\n\n".join(texts))
+    else:
+        alternatives = []
+        for group in groups:
+            node, group_notes = read(_join(group))
+            notes.extend(group_notes)
+            alternatives.append(node)
+        criteria = any_of(*alternatives)
+    rule = ProductRule(criteria, source, notes=tuple(dict.fromkeys(notes)), text="\n\n".join(texts))
+    return CompiledRuleSet(
+        heading=source.heading,
+        description=str(raw.get("subdivision") or ""),
+        first_code=str(raw.get("min", "")),
+        last_code=str(raw.get("max", "")),
+        rule=rule,
+        texts=tuple(texts),
+    )
+
+
+def _join(group: list[str]) -> str:
+    """One text from a rule and the "However, ..." sentences that qualify it."""
+    return " ".join([group[0].rstrip(), *(piece.strip() for piece in group[1:])])
