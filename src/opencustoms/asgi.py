@@ -12,19 +12,23 @@ from importlib import resources
 
 import structlog
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opencustoms import __version__, bootstrap
 from opencustoms.api import problems
 from opencustoms.api.ops import OPEN_PATHS
+from opencustoms.api.problems import INTERNAL_DETAIL, PROBLEM, TITLES
 from opencustoms.api.routes import ROUTERS
 from opencustoms.api.security import assert_guarded
-from opencustoms.i18n import negotiate, set_locale
+from opencustoms.i18n import _, negotiate, set_locale
+from opencustoms.kernel.errors import N_
 from opencustoms.observability import Metrics, configure_logging, logger
 from opencustoms.web import pages
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+MAX_BODY_BYTES = 1_000_000  # far above any request this API takes
 
 
 class RequestContextMiddleware:
@@ -56,16 +60,42 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            declared = headers.get("content-length", "0")
+            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                await _problem(
+                    scope,
+                    receive,
+                    send_with_id,
+                    413,
+                    "request.too_large",
+                    _("The request body is larger than %(max)s bytes.") % {"max": MAX_BODY_BYTES},
+                )
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception as exc:  # rendered here, so even a 500 carries its request id
+            logger("opencustoms.http").error(
+                "unhandled_error", path=scope.get("path"), exc_info=exc
+            )
+            if not response_started:
+                await _problem(
+                    scope,
+                    receive,
+                    send_with_id,
+                    500,
+                    "internal",
+                    _(INTERNAL_DETAIL),
+                )
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -78,6 +108,21 @@ class RequestContextMiddleware:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+
+async def _problem(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, detail: str
+) -> None:
+    body = {
+        "type": f"urn:opencustoms:problem:{code}",
+        "title": _(TITLES.get(status, N_("Error"))),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+        "request_id": scope.get("state", {}).get("request_id"),
+    }
+    await JSONResponse(body, status_code=status, media_type=PROBLEM)(scope, receive, send)
 
 
 def _route_template(scope: Scope) -> str:

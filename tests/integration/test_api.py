@@ -45,6 +45,10 @@ ROUTES = {
         "role": (OrgKind.IMPORTER, Role.IMPORTER),
         "forbidden_for": (OrgKind.BROKER, Role.BROKER),
     },
+    ("DELETE", "/api/v1/mandates/{mandate_id}"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.BROKER, Role.BROKER),
+    },
     ("GET", "/api/v1/audit"): {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
         "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
@@ -59,11 +63,17 @@ BODIES = {
 
 
 def _call(client, method, path, org_id="org_x", headers=None, body=None):
-    url = path.replace("{org_id}", org_id).replace("{code}", "090121")
+    url = (
+        path.replace("{org_id}", org_id)
+        .replace("{code}", "090121")
+        .replace("{mandate_id}", "man_00000000000000000000")
+    )
     if method == "GET":
         return client.get(
             url, params={"q": "coffee"} if url.endswith("/hs") else None, headers=headers
         )
+    if method == "DELETE":
+        return client.delete(url, headers=headers)
     return client.request(method, url, json=body or BODIES[(method, path)], headers=headers)
 
 
@@ -114,10 +124,15 @@ def test_another_organisations_object_is_not_found(client, make_actor, route):
     kind, role = ROUTES[route]["role"]
     actor = make_actor(kind, role, "KR")
     # same kind of organisation, but abroad: outside even an administration's jurisdiction
-    other = make_actor(OrgKind.EXPORTER, Role.EXPORTER, "VN")
-    r = _call(client, method, path, org_id=other.org_id, headers=actor.headers)
+    abroad = make_actor(OrgKind.EXPORTER, Role.EXPORTER, "VN")
+    r = _call(client, method, path, org_id=abroad.org_id, headers=actor.headers)
     assert r.status_code == 404, r.text
     assert r.json()["code"] == "not_found"
+    if kind != OrgKind.CUSTOMS_ADMINISTRATION:
+        # a trader does not see even a neighbour in its own country
+        neighbour = make_actor(OrgKind.IMPORTER, Role.IMPORTER, "KR")
+        r = _call(client, method, path, org_id=neighbour.org_id, headers=actor.headers)
+        assert r.status_code == 404, r.text
     own = (
         actor.org_id
         if kind == OrgKind.EXPORTER
@@ -328,6 +343,23 @@ def test_request_ids_metrics_and_health(client):
     assert "0901" not in metrics  # routes, never raw paths, label the metrics
 
 
+def test_secrets_are_redacted_from_log_fields_and_traces(capfd):
+    from opencustoms.observability import configure_logging, logger
+
+    configure_logging("INFO", json=True)
+    capfd.readouterr()
+    log = logger("test")
+    log.info("x", authorization="Bearer oc_fieldfieldfield", note="token oc_textstextstexts")
+    try:
+        raise ValueError("Bearer oc_tracetracetrace")
+    except ValueError as e:
+        log.error("y", exc_info=e)
+    err = capfd.readouterr().err
+    assert "ValueError" in err
+    for secret in ("oc_fieldfieldfield", "oc_textstextstexts", "oc_tracetracetrace"):
+        assert secret not in err
+
+
 def test_logs_are_json_with_request_ids_and_no_secrets(client, make_actor, capfd):
     actor = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
     capfd.readouterr()
@@ -343,3 +375,26 @@ def test_openapi_documents_the_routes(client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/hs/{code}" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_an_importer_revokes_a_mandate(client, make_actor):
+    broker = make_actor(OrgKind.BROKER, Role.BROKER)
+    importer = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    other = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    mandate = client.post(
+        "/api/v1/mandates", json={"broker_id": broker.org_id}, headers=importer.headers
+    ).json()
+    assert (
+        client.get(f"/api/v1/organisations/{importer.org_id}", headers=broker.headers).status_code
+        == 200
+    )
+    assert (
+        client.delete(f"/api/v1/mandates/{mandate['id']}", headers=other.headers).status_code == 404
+    )
+    r = client.delete(f"/api/v1/mandates/{mandate['id']}", headers=importer.headers)
+    assert r.status_code == 200
+    assert r.json()["revoked_at"] is not None
+    assert (
+        client.get(f"/api/v1/organisations/{importer.org_id}", headers=broker.headers).status_code
+        == 404
+    )

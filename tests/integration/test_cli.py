@@ -193,3 +193,27 @@ def test_an_unmigrated_database_says_what_to_do(monkeypatch, tmp_path, capsys):
     assert '"current": "0001"' in capsys.readouterr().out
     assert run(["orgs", "list", "--json"]) == 0
     assert capsys.readouterr().out.strip() == "[]"
+
+
+def test_revoke_token_and_deactivate(cli, services):
+    _, out, _ = cli(
+        "orgs", "create", "--name", "Trader", "--kind", "exporter", "--country", "KR", "--json"
+    )
+    org = json.loads(out)
+    _, out, _ = cli(
+        "accounts", "create", "--org", org["id"], "--name", "Kim", "--role", "exporter", "--json"
+    )
+    created = json.loads(out)
+    assert cli("accounts", "revoke-token", created["token_id"])[0] == 0
+    with pytest.raises(Exception, match="unknown, expired or revoked"):
+        services.accounts.authenticate(created["token"])
+    _, out, _ = cli("accounts", "token", created["account"]["id"], "--json")
+    second = json.loads(out)["token"]
+    code, out, _ = cli("accounts", "deactivate", created["account"]["id"], "--json")
+    assert code == 0 and json.loads(out)["active"] is False
+    with pytest.raises(Exception, match="unknown, expired or revoked"):
+        services.accounts.authenticate(second)
+    assert cli("accounts", "deactivate", created["account"]["id"], "--activate")[0] == 0
+    assert services.accounts.authenticate(second).account.active
+    code, _, err = cli("accounts", "revoke-token", "tok_nope")
+    assert code == 2 and "tok_nope" in err

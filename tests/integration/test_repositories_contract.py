@@ -99,3 +99,25 @@ def test_idempotency_keys_are_unique_per_scope(uow):
         assert u.idempotency.get("acc_3", "k1") is None
         with pytest.raises(Conflict):
             u.idempotency.put(stored)
+
+
+def test_revocations(uow):
+    later = datetime(2026, 11, 2, tzinfo=UTC)
+    with uow() as u:
+        u.accounts.add_organisation(_org("imp"))
+        u.accounts.add_organisation(_org("brk", OrgKind.BROKER))
+        u.accounts.add_account(Account("acc_1", "org_imp", "Kim", frozenset({Role.IMPORTER}), T0))
+        u.accounts.add_token(ApiToken("tok_1", "acc_1", "h" * 64, T0))
+        u.accounts.add_mandate(Mandate("man_1", "org_imp", "org_brk", T0))
+        u.commit()
+    with uow() as u:
+        u.accounts.revoke_token("tok_1", later)
+        u.accounts.set_account_active("acc_1", False)
+        u.accounts.revoke_mandate("man_1", later)
+        u.commit()
+    with uow() as u:
+        assert u.accounts.token("tok_1").revoked_at == later
+        assert u.accounts.token_by_hash("h" * 64).revoked_at == later
+        assert u.accounts.account("acc_1").active is False
+        assert u.accounts.mandates_of_broker("org_brk")[0].revoked_at == later
+        assert u.accounts.token("tok_none") is None

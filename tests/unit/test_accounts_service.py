@@ -171,3 +171,47 @@ def test_a_failed_write_leaves_nothing_behind(world):
     with pytest.raises(NotFound):
         svc.create_account(OPERATOR, "org_missing", "x", [Role.EXPORTER])
     assert (len(state.accounts), len(state.audit)) == before
+
+
+def test_revoked_tokens_and_deactivated_accounts_stop_working(world):
+    svc, _ = world
+    org, _ = svc.create_organisation(OPERATOR, "Trader", OrgKind.EXPORTER, Country("KR"))
+    account, token, plain = svc.create_account_with_token(OPERATOR, org.id, "Kim", [Role.EXPORTER])
+    _, second = svc.issue_token(OPERATOR, account.id)
+    svc.revoke_token(OPERATOR, token.id)
+    with pytest.raises(Unauthenticated):
+        svc.authenticate(plain)
+    assert svc.authenticate(second).account.id == account.id
+    svc.set_account_active(OPERATOR, account.id, False)
+    with pytest.raises(Unauthenticated):
+        svc.authenticate(second)
+    svc.set_account_active(OPERATOR, account.id, True)
+    assert svc.authenticate(second).account.active
+    with pytest.raises(NotFound):
+        svc.revoke_token(OPERATOR, "tok_missing")
+
+
+def test_a_revoked_mandate_ends_the_brokers_view(world):
+    svc, state = world
+    broker, _, broker_token = _actor(svc, OrgKind.BROKER, Role.BROKER)
+    importer, importer_ctx, _ = _actor(svc, OrgKind.IMPORTER, Role.IMPORTER)
+    mandate, _ = svc.grant_mandate(importer_ctx, broker.id)
+    assert svc.organisation(Context(svc.authenticate(broker_token)), importer.id) == importer
+    revoked = svc.revoke_mandate(importer_ctx, mandate.id)
+    assert revoked.revoked_at is not None
+    with pytest.raises(NotFound):
+        svc.organisation(Context(svc.authenticate(broker_token)), importer.id)
+    assert [e.action for e in state.audit][-1] == "mandate.revoke"
+    # a new grant after revocation is a new mandate
+    again, replayed = svc.grant_mandate(importer_ctx, broker.id)
+    assert not replayed
+    assert again.id != mandate.id
+
+
+def test_an_account_and_its_first_token_are_written_together(world):
+    svc, state = world
+    org, _ = svc.create_organisation(OPERATOR, "Trader", OrgKind.EXPORTER, Country("KR"))
+    before = (len(state.accounts), len(state.tokens))
+    with pytest.raises(InvalidInput):
+        svc.create_account_with_token(OPERATOR, org.id, "Kim", [Role.CUSTOMS_OFFICER])
+    assert (len(state.accounts), len(state.tokens)) == before

@@ -88,3 +88,16 @@ def test_correspondence_errors_name_the_line_and_column():
     message = e.value.finding.render()
     assert "t.csv, line 2, column to_code" in message
     assert "85x9" in message
+
+
+def test_a_code_keeps_its_edition_and_a_nomenclature_refuses_others():
+    from opencustoms.reference.hs import hs2022
+
+    old = HsCode("8471.30", "HS2017")
+    assert HsCode(old).edition is HsEdition.HS2017
+    with pytest.raises(EditionMismatch):
+        HsCode(old, HsEdition.HS2022)
+    with pytest.raises(EditionMismatch):
+        hs2022().get(old)
+    assert old not in hs2022()
+    assert HsCode("8471.30") in hs2022()

@@ -50,6 +50,15 @@ def test_unknown_currency(bad, code):
     assert e.value.code == code
 
 
+def test_absurd_amounts_are_refused_not_crashed():
+    with pytest.raises(InvalidInput) as e:
+        Money("1e30", "USD")
+    assert e.value.code == "money.too_large"
+    assert Money("999999999999999999.99", "USD").rounded().amount == Decimal(
+        "999999999999999999.99"
+    )
+
+
 @pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", ""])
 def test_bad_amounts(bad):
     with pytest.raises(InvalidInput) as e:

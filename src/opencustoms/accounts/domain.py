@@ -13,6 +13,7 @@ every edge asks the same question the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -210,12 +211,22 @@ def parse_enum(enum: type[E], value: str, field: str) -> E:
         ) from None
 
 
+ID_PATTERN = re.compile(r"^[a-z]{3}_[0-9a-f]{20}$")
+
+
+def is_id(value: str, prefix: str) -> bool:
+    """Whether a value has the shape of an id of this kind ("org_…"): others match nothing."""
+    return (
+        isinstance(value, str) and value.startswith(f"{prefix}_") and bool(ID_PATTERN.match(value))
+    )
+
+
 def check_name(value: str, field: str = "name") -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
-    if not name or len(name) > 200:
+    if not name or len(name) > 200 or not name.isprintable():
         raise InvalidInput.of(
             "value.bad_name",
-            N_("The %(field)s must be 1 to 200 characters long."),
+            N_("The %(field)s must be 1 to 200 printable characters long."),
             field=field,
         )
     return name

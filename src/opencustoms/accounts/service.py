@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +25,7 @@ from opencustoms.accounts.domain import (
     Role,
     check_name,
     check_roles,
+    is_id,
 )
 from opencustoms.accounts.ports import UnitOfWork
 from opencustoms.kernel.countries import Country
@@ -194,21 +195,7 @@ class AccountsService:
         clean = check_name(name)
 
         def write(uow: UnitOfWork) -> Account:
-            org = self._visible_org(uow, ctx, org_id)
-            account = Account(
-                new_id("acc"), org.id, clean, check_roles(org.kind, roles), self._clock.now()
-            )
-            uow.accounts.add_account(account)
-            self._audit(
-                uow,
-                ctx,
-                "account.create",
-                "account",
-                account.id,
-                org.id,
-                {"name": clean, "roles": sorted(r.value for r in account.roles)},
-            )
-            return account
+            return self._add_account(uow, ctx, org_id, clean, roles)
 
         return self._write(ctx, idempotency, "account", write, self._reload_account)
 
@@ -217,37 +204,43 @@ class AccountsService:
     ) -> tuple[ApiToken, str]:
         """A new bearer token; its plain text is returned once and never stored."""
         ctx.require(Permission.ACCOUNT_CREATE)
-        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._uow() as uow:
-            account = uow.accounts.account(account_id)
+            account = uow.accounts.account(account_id) if is_id(account_id, "acc") else None
             if account is None:
                 raise _not_found("account", account_id)
             self._visible_org(uow, ctx, account.organisation_id)
-            token = ApiToken(
-                new_id("tok"), account.id, hash_token(plain), self._clock.now(), expires_at
-            )
-            uow.accounts.add_token(token)
-            self._audit(
-                uow,
-                ctx,
-                "token.issue",
-                "account",
-                account.id,
-                account.organisation_id,
-                {"token_id": token.id},
-            )
+            token, plain = self._new_token(uow, ctx, account, expires_at)
             uow.commit()
         return token, plain
+
+    def create_account_with_token(
+        self, ctx: Context, org_id: str, name: str, roles: Iterable[Role]
+    ) -> tuple[Account, ApiToken, str]:
+        """An account and its first token, in one transaction: both or neither."""
+        ctx.require(Permission.ACCOUNT_CREATE)
+        clean = check_name(name)
+        with self._uow() as uow:
+            account = self._add_account(uow, ctx, org_id, clean, roles)
+            token, plain = self._new_token(uow, ctx, account, None)
+            uow.commit()
+        return account, token, plain
 
     def grant_mandate(
         self, ctx: Context, broker_id: str, idempotency: Idempotency | None = None
     ) -> tuple[Mandate, bool]:
         ctx.require(Permission.MANDATE_GRANT)
         importer = _own_org(ctx)
+        if idempotency is not None:
+            check_key(idempotency.key)
 
         def write(uow: UnitOfWork) -> Mandate:
-            broker = uow.accounts.organisation(broker_id)
-            if broker is None or broker.kind != OrgKind.BROKER:
+            broker = uow.accounts.organisation(broker_id) if is_id(broker_id, "org") else None
+            # a broker is licensed by the customs administration of the importer's country
+            if (
+                broker is None
+                or broker.kind != OrgKind.BROKER
+                or broker.country != importer.country
+            ):
                 raise NotFound.of(
                     "mandate.broker_not_found",
                     N_("No broker organisation has the id '%(id)s'."),
@@ -282,9 +275,104 @@ class AccountsService:
                 raise _not_found("mandate", mandate_id)
             return found[0]
 
+        with self._uow() as uow:
+            existing = [
+                m
+                for m in uow.accounts.mandates_of_importer(importer.id)
+                if m.broker_id == broker_id and m.revoked_at is None
+            ]
+        if existing:
+            return existing[0], True  # already granted: nothing to write
         return self._write(ctx, idempotency, "mandate", write, reload)
 
+    def revoke_token(self, ctx: Context, token_id: str) -> ApiToken:
+        """Stop a token working from now on (a leaked or unused one)."""
+        ctx.require(Permission.ACCOUNT_CREATE)
+        with self._uow() as uow:
+            token = uow.accounts.token(token_id) if is_id(token_id, "tok") else None
+            account = uow.accounts.account(token.account_id) if token else None
+            if token is None or account is None:
+                raise _not_found("token", token_id)
+            self._visible_org(uow, ctx, account.organisation_id)
+            now = self._clock.now()
+            uow.accounts.revoke_token(token.id, now)
+            self._audit(
+                uow,
+                ctx,
+                "token.revoke",
+                "account",
+                account.id,
+                account.organisation_id,
+                {"token_id": token.id},
+            )
+            uow.commit()
+            return replace(token, revoked_at=token.revoked_at or now)
+
+    def set_account_active(self, ctx: Context, account_id: str, active: bool) -> Account:
+        """Deactivate an account (its tokens stop working) or activate it again."""
+        ctx.require(Permission.ACCOUNT_CREATE)
+        with self._uow() as uow:
+            account = uow.accounts.account(account_id) if is_id(account_id, "acc") else None
+            if account is None:
+                raise _not_found("account", account_id)
+            self._visible_org(uow, ctx, account.organisation_id)
+            uow.accounts.set_account_active(account.id, active)
+            action = "account.activate" if active else "account.deactivate"
+            self._audit(uow, ctx, action, "account", account.id, account.organisation_id, {})
+            uow.commit()
+            return replace(account, active=active)
+
+    def revoke_mandate(self, ctx: Context, mandate_id: str) -> Mandate:
+        """The importer withdraws a broker's mandate; the broker no longer sees its objects."""
+        ctx.require(Permission.MANDATE_GRANT)
+        importer = _own_org(ctx)
+        with self._uow() as uow:
+            found = [
+                m for m in uow.accounts.mandates_of_importer(importer.id) if m.id == mandate_id
+            ]
+            if not found:
+                raise _not_found("mandate", mandate_id)
+            now = self._clock.now()
+            uow.accounts.revoke_mandate(mandate_id, now)
+            self._audit(
+                uow,
+                ctx,
+                "mandate.revoke",
+                "mandate",
+                mandate_id,
+                importer.id,
+                {"broker_id": found[0].broker_id},
+            )
+            uow.commit()
+            return replace(found[0], revoked_at=found[0].revoked_at or now)
+
     # ------------------------------------------------------------ helpers
+    def _add_account(
+        self, uow: UnitOfWork, ctx: Context, org_id: str, name: str, roles: Iterable[Role]
+    ) -> Account:
+        org = self._visible_org(uow, ctx, org_id)
+        account = Account(
+            new_id("acc"), org.id, name, check_roles(org.kind, roles), self._clock.now()
+        )
+        uow.accounts.add_account(account)
+        details = {"name": name, "roles": sorted(r.value for r in account.roles)}
+        self._audit(uow, ctx, "account.create", "account", account.id, org.id, details)
+        return account
+
+    def _new_token(
+        self, uow: UnitOfWork, ctx: Context, account: Account, expires_at: datetime | None
+    ) -> tuple[ApiToken, str]:
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(
+            new_id("tok"), account.id, hash_token(plain), self._clock.now(), expires_at
+        )
+        uow.accounts.add_token(token)
+        details = {"token_id": token.id}
+        self._audit(
+            uow, ctx, "token.issue", "account", account.id, account.organisation_id, details
+        )
+        return token, plain
+
     def _write(
         self,
         ctx: Context,
@@ -330,7 +418,7 @@ class AccountsService:
         return account
 
     def _visible_org(self, uow: UnitOfWork, ctx: Context, org_id: str) -> Organisation:
-        org = uow.accounts.organisation(org_id)
+        org = uow.accounts.organisation(org_id) if is_id(org_id, "org") else None
         # another organisation's object answers "not found", not "forbidden":
         # whether it exists is itself not to be told
         if org is None or not _sees(ctx, org):

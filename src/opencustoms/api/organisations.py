@@ -146,3 +146,12 @@ def grant_mandate(
     )
     _created(response, replayed)
     return MandateOut.model_validate(presenters.mandate(mandate))
+
+
+@router.delete("/mandates/{mandate_id}", response_model=MandateOut)
+def revoke_mandate(
+    request: Request, mandate_id: str, ctx: Context = guard(Permission.MANDATE_GRANT)
+) -> MandateOut:
+    """The importer withdraws the mandate: the broker no longer sees its objects."""
+    mandate = services(request).accounts.revoke_mandate(ctx, mandate_id)
+    return MandateOut.model_validate(presenters.mandate(mandate))

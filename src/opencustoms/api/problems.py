@@ -15,17 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import N_, DomainError
-from opencustoms.observability import logger
 
 PROBLEM = "application/problem+json"
+# Unexpected errors are answered by the request middleware (asgi.py), which
+# knows the request id: the one place that sees every exception.
+INTERNAL_DETAIL = N_("Something went wrong on our side; the error is logged under this request id.")
 
-_TITLES = {
+TITLES = {
     400: N_("Bad request"),
     401: N_("Authentication required"),
     403: N_("Forbidden"),
     404: N_("Not found"),
     405: N_("Method not allowed"),
     409: N_("Conflict"),
+    413: N_("Request too large"),
     500: N_("Internal server error"),
 }
 
@@ -40,7 +43,7 @@ def problem(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:opencustoms:problem:{code}",
-        "title": _(_TITLES.get(status, N_("Error"))),
+        "title": _(TITLES.get(status, N_("Error"))),
         "status": status,
         "code": code,
         "detail": detail,
@@ -89,13 +92,3 @@ def install(app: FastAPI) -> None:
             405: _("This route does not accept that method; see /api/docs."),
         }.get(exc.status_code, str(exc.detail))
         return problem(request, exc.status_code, code, detail)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger().error("unhandled_error", path=request.url.path, exc_info=exc)
-        return problem(
-            request,
-            500,
-            "internal",
-            _("Something went wrong on our side; the error is logged under this request id."),
-        )

@@ -71,12 +71,11 @@ def create_account(
     svc = migrated_services()
     try:
         roles = [parse_enum(Role, r, "role") for r in role]
-        account, _replayed = svc.accounts.create_account(OPERATOR, org, name, roles)
-        _token, plain = svc.accounts.issue_token(OPERATOR, account.id)
+        account, token, plain = svc.accounts.create_account_with_token(OPERATOR, org, name, roles)
     finally:
         svc.close()
     if as_json:
-        print_json({"account": presenters.account(account), "token": plain})
+        print_json({"account": presenters.account(account), "token_id": token.id, "token": plain})
         return
     out.print(_("Created account %(id)s.") % {"id": account.id})
     out.print(_("API token (shown once; keep it secret):"))
@@ -97,7 +96,47 @@ def new_token(
     if as_json:
         print_json({"token_id": token.id, "token": plain})
     else:
+        out.print(_("Token %(id)s (shown once; keep it secret):") % {"id": token.id})
         out.print(plain)
+
+
+@accounts.command("revoke-token")
+def revoke_token(
+    token_id: str = typer.Argument(..., help=_("The token's id (tok_…), as printed when issued.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Stop a token working, from now on."""
+    svc = migrated_services()
+    try:
+        token = svc.accounts.revoke_token(OPERATOR, token_id)
+    finally:
+        svc.close()
+    if as_json:
+        print_json(
+            {"token_id": token.id, "account_id": token.account_id, "revoked_at": token.revoked_at}
+        )
+    else:
+        out.print(_("Token %(id)s is revoked.") % {"id": token.id})
+
+
+@accounts.command("deactivate")
+def deactivate(
+    account_id: str = typer.Argument(..., help=_("The account's id.")),
+    activate: bool = typer.Option(False, "--activate", help=_("Activate it again instead.")),
+    as_json: bool = JsonOption,
+) -> None:
+    """Deactivate an account: all its tokens stop working (or --activate it again)."""
+    svc = migrated_services()
+    try:
+        account = svc.accounts.set_account_active(OPERATOR, account_id, activate)
+    finally:
+        svc.close()
+    if as_json:
+        print_json(presenters.account(account))
+    elif activate:
+        out.print(_("Account %(id)s is active.") % {"id": account.id})
+    else:
+        out.print(_("Account %(id)s is deactivated.") % {"id": account.id})
 
 
 @accounts.command("list")

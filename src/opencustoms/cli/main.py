@@ -6,16 +6,23 @@ no stack trace reaches the user (an unexpected error says where it is logged).
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from opencustoms import __version__
 from opencustoms.cli import accounts, db, demo, hs, money, origin
-from opencustoms.cli.common import err, fail_line, use_environment_locale
+from opencustoms.cli.common import fail_line, use_environment_locale
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import DomainError
-from opencustoms.observability import configure_logging, logger
+from opencustoms.observability import configure_logging
 
 app = typer.Typer(
     name="opencustoms",
@@ -64,14 +71,46 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # the user gets one line; the log gets the trace
-        logger("opencustoms.cli").error("unhandled_error", exc_info=e)
-        err.print(
-            _("Internal error (%(kind)s); details were logged to standard error above.")
-            % {"kind": type(e).__name__}
+    except ValidationError as e:  # a setting from the environment or .env
+        first = e.errors()[0]
+        fail_line(
+            _("The setting OPENCUSTOMS_%(name)s is invalid: %(problem)s")
+            % {
+                "name": str(first["loc"][0]).upper() if first["loc"] else "?",
+                "problem": first["msg"],
+            }
+        )
+        return 2
+    except SQLAlchemyError as e:
+        fail_line(
+            _(
+                "The database cannot be used (%(kind)s); check OPENCUSTOMS_DATABASE_URL "
+                "and that the server runs. Details: %(path)s"
+            )
+            % {"kind": type(e).__name__, "path": _log_trace(e)}
+        )
+        return 1
+    except Exception as e:  # the user gets one line; the trace goes to a file
+        fail_line(
+            _("Internal error (%(kind)s); the details are in %(path)s.")
+            % {"kind": type(e).__name__, "path": _log_trace(e)}
         )
         return 1
     return 0
+
+
+def _log_trace(error: BaseException) -> str:
+    """Write the trace to the error log (under the data folder) and return its path."""
+    folder = Path(os.environ.get("OPENCUSTOMS_DATA_DIR", "var")) / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir())
+    path = folder / "cli-errors.log"
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"--- {datetime.now(UTC).isoformat()} opencustoms {' '.join(sys.argv[1:])}\n")
+        f.write("".join(traceback.format_exception(error)))
+    return str(path)
 
 
 def entry() -> None:

@@ -78,11 +78,17 @@ class HsCode:
     digits: str
     edition: HsEdition = CURRENT_EDITION
 
-    def __init__(self, code: str | HsCode, edition: HsEdition | str = CURRENT_EDITION) -> None:
-        digits = code.digits if isinstance(code, HsCode) else parse_digits(code)
-        ed = edition if isinstance(edition, HsEdition) else HsEdition.parse(edition)
+    def __init__(self, code: str | HsCode, edition: HsEdition | str | None = None) -> None:
+        ed = HsEdition.parse(edition) if isinstance(edition, str) else edition
+        if isinstance(code, HsCode):
+            # a code keeps its edition: re-reading it in another one is a translation
+            if ed is not None and ed != code.edition:
+                code._require_same_edition(HsCode(code.digits, ed))
+            digits, ed = code.digits, code.edition
+        else:
+            digits = parse_digits(code)
         object.__setattr__(self, "digits", digits)
-        object.__setattr__(self, "edition", ed)
+        object.__setattr__(self, "edition", ed or CURRENT_EDITION)
 
     @property
     def level(self) -> HsLevel:

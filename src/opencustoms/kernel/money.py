@@ -15,6 +15,10 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from opencustoms.kernel.errors import N_, InvalidInput
 
+# Far above any customs value, and small enough that rounding stays exact in
+# Decimal's default 28-digit context.
+MAX_AMOUNT = Decimal(10) ** 18
+
 
 @lru_cache(maxsize=1)
 def _currencies() -> frozenset[str]:
@@ -61,6 +65,13 @@ def to_decimal(value: Decimal | int | str, field: str = "amount") -> Decimal:
         raise InvalidInput.of(
             "money.invalid_amount",
             N_("'%(value)s' is not an amount: write digits with a decimal point, e.g. 1250.50."),
+            field=field,
+            value=str(value)[:32],
+        )
+    if abs(amount) >= MAX_AMOUNT:
+        raise InvalidInput.of(
+            "money.too_large",
+            N_("%(value)s is too large an amount: amounts stay below 10^18."),
             field=field,
             value=str(value)[:32],
         )

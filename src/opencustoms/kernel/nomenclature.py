@@ -172,7 +172,11 @@ class Nomenclature:
         return len(self._entries)
 
     def __contains__(self, code: object) -> bool:
-        return isinstance(code, HsCode) and code.digits in self._entries
+        return (
+            isinstance(code, HsCode)
+            and code.edition == self.edition
+            and code.digits in self._entries
+        )
 
     @property
     def sections(self) -> Sequence[Section]:
@@ -182,7 +186,7 @@ class Nomenclature:
         return self._entries.values()
 
     def code(self, value: str | HsCode) -> HsCode:
-        """Parse a code in this edition."""
+        """A code of this edition: text is read in it; a code of another edition is refused."""
         return HsCode(value, self.edition)
 
     def get(self, value: str | HsCode) -> Entry:

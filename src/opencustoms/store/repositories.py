@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, Row, insert, select
+from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,9 +93,32 @@ class SqlAccounts:
         )
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        row = self.s.execute(
-            select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
-        ).first()
+        return self._token(t.api_tokens.c.token_hash == token_hash)
+
+    def token(self, token_id: str) -> ApiToken | None:
+        return self._token(t.api_tokens.c.id == token_id)
+
+    def revoke_token(self, token_id: str, at: datetime) -> None:
+        self.s.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    def set_account_active(self, account_id: str, active: bool) -> None:
+        self.s.execute(
+            update(t.accounts).where(t.accounts.c.id == account_id).values(active=active)
+        )
+
+    def revoke_mandate(self, mandate_id: str, at: datetime) -> None:
+        self.s.execute(
+            update(t.mandates)
+            .where(t.mandates.c.id == mandate_id, t.mandates.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    def _token(self, condition: Any) -> ApiToken | None:
+        row = self.s.execute(select(t.api_tokens).where(condition)).first()
         if row is None:
             return None
         return ApiToken(

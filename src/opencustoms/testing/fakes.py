@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -60,6 +61,23 @@ class FakeAccounts:
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         return self.st.tokens.get(token_hash)
+
+    def token(self, token_id: str) -> ApiToken | None:
+        return next((t for t in self.st.tokens.values() if t.id == token_id), None)
+
+    def revoke_token(self, token_id: str, at: datetime) -> None:
+        found = self.token(token_id)
+        if found is not None and found.revoked_at is None:
+            self.st.tokens[found.token_hash] = replace(found, revoked_at=at)
+
+    def set_account_active(self, account_id: str, active: bool) -> None:
+        if account_id in self.st.accounts:
+            self.st.accounts[account_id] = replace(self.st.accounts[account_id], active=active)
+
+    def revoke_mandate(self, mandate_id: str, at: datetime) -> None:
+        found = self.st.mandates.get(mandate_id)
+        if found is not None and found.revoked_at is None:
+            self.st.mandates[mandate_id] = replace(found, revoked_at=at)
 
     def add_mandate(self, mandate: Mandate) -> None:
         self.st.mandates[mandate.id] = mandate
