@@ -210,10 +210,12 @@ def test_revoke_token_and_deactivate(cli, services):
     _, out, _ = cli("accounts", "token", created["account"]["id"], "--json")
     second = json.loads(out)["token"]
     code, out, _ = cli("accounts", "deactivate", created["account"]["id"], "--json")
-    assert code == 0 and json.loads(out)["active"] is False
+    assert code == 0
+    assert json.loads(out)["active"] is False
     with pytest.raises(Exception, match="unknown, expired or revoked"):
         services.accounts.authenticate(second)
     assert cli("accounts", "deactivate", created["account"]["id"], "--activate")[0] == 0
     assert services.accounts.authenticate(second).account.active
     code, _, err = cli("accounts", "revoke-token", "tok_nope")
-    assert code == 2 and "tok_nope" in err
+    assert code == 2
+    assert "tok_nope" in err
