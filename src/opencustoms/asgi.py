@@ -17,11 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opencustoms import __version__, bootstrap
+from opencustoms.access import assert_guarded
 from opencustoms.api import problems
 from opencustoms.api.ops import OPEN_PATHS
 from opencustoms.api.problems import INTERNAL_DETAIL, PROBLEM, TITLES
 from opencustoms.api.routes import ROUTERS
-from opencustoms.api.security import assert_guarded
 from opencustoms.i18n import _, negotiate, set_locale
 from opencustoms.kernel.errors import N_
 from opencustoms.observability import Metrics, configure_logging, logger
@@ -154,6 +154,6 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
     app.include_router(pages.router)
     static = resources.files("opencustoms.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    assert_guarded(ROUTERS, OPEN_PATHS)
+    assert_guarded([*ROUTERS, pages.router], OPEN_PATHS)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

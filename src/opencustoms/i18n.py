@@ -40,21 +40,38 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 
 def negotiate(*candidates: str | None) -> str:
-    """The first supported language among candidates (e.g. ?lang=, a cookie, Accept-Language)."""
+    """The first supported language among candidates (e.g. ?lang=, a cookie, Accept-Language).
+
+    Within one candidate, languages are taken by their q-values, highest first.
+    """
     for candidate in candidates:
         if not candidate:
             continue
-        for part in candidate.split(","):
-            tag = part.split(";")[0].strip().replace("-", "_")
-            if not tag:
-                continue
+        for tag in _by_preference(candidate):
             try:
-                language = Locale.parse(tag).language
+                language = Locale.parse(tag.replace("-", "_").split(".")[0]).language
             except (UnknownLocaleError, ValueError):
                 continue
             if language in SUPPORTED:
                 return language
     return DEFAULT
+
+
+def _by_preference(header: str) -> list[str]:
+    weighted = []
+    for index, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag:
+            weighted.append((-q, index, tag))
+    return [tag for _q, _i, tag in sorted(weighted)]
 
 
 def set_locale(locale: str) -> None:

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default: an SQLite file in data_dir",
     )
     office_timezone: str = Field(default="Asia/Seoul", description="shown times and legal dates")
-    locale: str = Field(default="en", description="default language: en or ko")
+    locale: str | None = Field(default=None, description="language of the command line: en or ko")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

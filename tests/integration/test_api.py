@@ -4,10 +4,10 @@ access per route, idempotent writes, problem+json, metrics, logs."""
 import pytest
 from fastapi import APIRouter
 
+from opencustoms.access import api_routes, assert_guarded
 from opencustoms.accounts.domain import OrgKind, Role
 from opencustoms.api.ops import OPEN_PATHS
 from opencustoms.api.routes import ROUTERS
-from opencustoms.api.security import api_routes, assert_guarded
 
 PROBLEM = "application/problem+json"
 
@@ -82,6 +82,16 @@ def test_every_route_is_covered():
         (m, r.path) for r in api_routes(ROUTERS) if r.path.startswith("/api/") for m in r.methods
     }
     assert api == set(ROUTES)
+
+
+def test_web_pages_are_guarded_too(client):
+    from opencustoms.access import _guarded
+    from opencustoms.web import pages
+
+    assert all(_guarded(r) for r in api_routes([pages.router]))
+    r = client.get("/?q=coffee", follow_redirects=False, headers={"Host": "evil.example"})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/hs?q=coffee"
 
 
 def test_a_route_without_a_guard_is_refused_at_start():

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from opencustoms import __version__
+from opencustoms.accounts.service import OPERATOR
 from opencustoms.cli.main import run
 
 
@@ -219,3 +220,30 @@ def test_revoke_token_and_deactivate(cli, services):
     code, _, err = cli("accounts", "revoke-token", "tok_nope")
     assert code == 2
     assert "tok_nope" in err
+
+
+def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
+    code, out, _ = cli("demo", "--no-serve")
+    assert code == 0
+    assert "0901.21" in out
+    assert "Demo accounts" in out
+    tokens = [
+        line.split()[-1]
+        for line in out.splitlines()
+        if line.strip().startswith(("customs_admin", "importer", "broker"))
+    ]
+    assert len(tokens) == 3
+    broker = services.accounts.authenticate(tokens[2])
+    assert len(broker.mandated_importers) == 1
+    code, out, _ = cli("demo", "--no-serve")
+    assert code == 0
+    assert "exist already" in out
+    names = [o.name for o in services.accounts.organisations(OPERATOR)]
+    assert len(names) == len(set(names)) == 3
+
+
+def test_demo_can_be_told_not_to_serve_by_the_environment(cli, monkeypatch):
+    monkeypatch.setenv("OPENCUSTOMS_DEMO_NO_SERVE", "1")
+    code, out, _ = cli("demo")
+    assert code == 0
+    assert "Serving" not in out

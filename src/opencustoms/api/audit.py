@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from opencustoms import presenters
+from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context
 from opencustoms.api.schemas import AuditEventOut
-from opencustoms.api.security import guard, services
 
 router = APIRouter(prefix="/api/v1", tags=["Audit"])
 

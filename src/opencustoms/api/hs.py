@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from opencustoms import presenters
+from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import HsEntryOut, HsSearchOut
-from opencustoms.api.security import guard, services
 from opencustoms.kernel.nomenclature import MAX_LIMIT
 
 router = APIRouter(prefix="/api/v1/hs", tags=["HS nomenclature"])

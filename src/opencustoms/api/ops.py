@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from opencustoms.api.security import services
+from opencustoms.access import services
 
 router = APIRouter(tags=["Operations"])
 OPEN_PATHS = ("/healthz", "/metrics")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Request, Response
 
 from opencustoms import presenters
+from opencustoms.access import guard, services
 from opencustoms.accounts.domain import OrgKind, Permission, Role, parse_enum
 from opencustoms.accounts.service import Context, Idempotency
 from opencustoms.api.schemas import (
@@ -18,7 +19,6 @@ from opencustoms.api.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
-from opencustoms.api.security import guard, services
 from opencustoms.kernel.countries import Country
 from opencustoms.platform.idempotency import fingerprint
 

@@ -55,6 +55,34 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+# pydantic's own messages are English; the common ones are said in the user's language
+_VALIDATION_MESSAGES = {
+    "missing": N_("This field is required."),
+    "extra_forbidden": N_("This field is not expected here."),
+    "json_invalid": N_("The body is not valid JSON."),
+    "int_parsing": N_("A whole number is expected."),
+    "int_type": N_("A whole number is expected."),
+    "string_type": N_("Text is expected."),
+    "list_type": N_("A list is expected."),
+    "too_short": N_("Too few items or characters."),
+    "string_too_short": N_("The text is too short."),
+    "string_too_long": N_("The text is too long: at most %(max_length)s characters."),
+    "too_long": N_("Too many items: at most %(max_length)s."),
+    "greater_than_equal": N_("The value must be at least %(ge)s."),
+    "less_than_equal": N_("The value must be at most %(le)s."),
+}
+
+
+def _validation_message(error: Any) -> str:
+    template = _VALIDATION_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return str(error.get("msg", ""))[:300]
+    try:
+        return _(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(error.get("msg", ""))[:300]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -71,7 +99,7 @@ def install(app: FastAPI) -> None:
             {
                 "code": "request.invalid_field",
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or None,
-                "message": str(e.get("msg", ""))[:300],
+                "message": _validation_message(e),
                 "severity": "error",
             }
             for e in exc.errors()

@@ -22,14 +22,13 @@ accounts = typer.Typer(help=_("Accounts and their API tokens."), no_args_is_help
 audit = typer.Typer(help=_("The audit log."), no_args_is_help=True)
 
 
-@orgs.command("create")
+@orgs.command("create", help=_("Register an organisation."))
 def create_org(
     name: str = typer.Option(..., "--name", help=_("The organisation's legal name.")),
     kind: str = typer.Option(..., "--kind", help=KINDS),
     country: str = typer.Option(..., "--country", help=_("ISO 3166 code, e.g. KR.")),
     as_json: bool = JsonOption,
 ) -> None:
-    """Register an organisation."""
     svc = migrated_services()
     try:
         org, _replayed = svc.accounts.create_organisation(
@@ -43,9 +42,8 @@ def create_org(
         out.print(_("Created organisation %(id)s (%(name)s).") % {"id": org.id, "name": org.name})
 
 
-@orgs.command("list")
+@orgs.command("list", help=_("List every organisation."))
 def list_orgs(as_json: bool = JsonOption) -> None:
-    """List every organisation."""
     svc = migrated_services()
     try:
         found = svc.accounts.organisations(OPERATOR)
@@ -60,14 +58,16 @@ def list_orgs(as_json: bool = JsonOption) -> None:
     out.print(table)
 
 
-@accounts.command("create")
+@accounts.command(
+    "create",
+    help=_("Create an account with its roles, and print its first API token (shown once)."),
+)
 def create_account(
     org: str = typer.Option(..., "--org", help=_("The organisation's id.")),
     name: str = typer.Option(..., "--name", help=_("Who uses the account.")),
     role: list[str] = typer.Option(..., "--role", help=ROLES),
     as_json: bool = JsonOption,
 ) -> None:
-    """Create an account with its roles, and print its first API token (shown once)."""
     svc = migrated_services()
     try:
         roles = [parse_enum(Role, r, "role") for r in role]
@@ -82,12 +82,11 @@ def create_account(
     out.print(plain)
 
 
-@accounts.command("token")
+@accounts.command("token", help=_("Issue another API token for an account (shown once)."))
 def new_token(
     account_id: str = typer.Argument(..., help=_("The account's id.")),
     as_json: bool = JsonOption,
 ) -> None:
-    """Issue another API token for an account (shown once)."""
     svc = migrated_services()
     try:
         token, plain = svc.accounts.issue_token(OPERATOR, account_id)
@@ -100,12 +99,11 @@ def new_token(
         out.print(plain)
 
 
-@accounts.command("revoke-token")
+@accounts.command("revoke-token", help=_("Stop a token working, from now on."))
 def revoke_token(
     token_id: str = typer.Argument(..., help=_("The token's id (tok_…), as printed when issued.")),
     as_json: bool = JsonOption,
 ) -> None:
-    """Stop a token working, from now on."""
     svc = migrated_services()
     try:
         token = svc.accounts.revoke_token(OPERATOR, token_id)
@@ -119,13 +117,15 @@ def revoke_token(
         out.print(_("Token %(id)s is revoked.") % {"id": token.id})
 
 
-@accounts.command("deactivate")
+@accounts.command(
+    "deactivate",
+    help=_("Deactivate an account: all its tokens stop working (or --activate it again)."),
+)
 def deactivate(
     account_id: str = typer.Argument(..., help=_("The account's id.")),
     activate: bool = typer.Option(False, "--activate", help=_("Activate it again instead.")),
     as_json: bool = JsonOption,
 ) -> None:
-    """Deactivate an account: all its tokens stop working (or --activate it again)."""
     svc = migrated_services()
     try:
         account = svc.accounts.set_account_active(OPERATOR, account_id, activate)
@@ -139,12 +139,11 @@ def deactivate(
         out.print(_("Account %(id)s is deactivated.") % {"id": account.id})
 
 
-@accounts.command("list")
+@accounts.command("list", help=_("List an organisation's accounts."))
 def list_accounts(
     org: str = typer.Option(..., "--org", help=_("The organisation's id.")),
     as_json: bool = JsonOption,
 ) -> None:
-    """List an organisation's accounts."""
     svc = migrated_services()
     try:
         found = svc.accounts.accounts_of(OPERATOR, org)
@@ -159,12 +158,11 @@ def list_accounts(
     out.print(table)
 
 
-@audit.command("list")
+@audit.command("list", help=_("The newest audit events first."))
 def list_audit(
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    """The newest audit events first."""
     svc = migrated_services()
     try:
         events = svc.accounts.audit_events(OPERATOR, limit)

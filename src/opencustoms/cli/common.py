@@ -10,24 +10,30 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from opencustoms import bootstrap
 from opencustoms.i18n import _, negotiate, set_locale
+from opencustoms.settings import Settings
 
 # piped output is not wrapped to 80 columns: ids and codes must stay whole
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
-
 
 def use_environment_locale() -> None:
-    set_locale(negotiate(os.environ.get("OPENCUSTOMS_LOCALE"), os.environ.get("LANG")))
+    """The language of OPENCUSTOMS_LOCALE (environment or .env), else of LANG."""
+    try:
+        configured = Settings().locale
+    except ValidationError:  # reported when the command runs
+        configured = os.environ.get("OPENCUSTOMS_LOCALE")
+    set_locale(negotiate(configured, os.environ.get("LANG")))
 
 
 # help texts are translated when the commands are defined, so choose the language first
 use_environment_locale()
+JsonOption = typer.Option(False, "--json", help=_("Print machine-readable JSON."))
 
 
 def services() -> bootstrap.Services:

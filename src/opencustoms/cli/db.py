@@ -20,9 +20,8 @@ def _state(svc: Services) -> dict[str, str | None]:
     }
 
 
-@app.command("upgrade")
+@app.command("upgrade", help=_("Create the database if needed and apply every migration."))
 def upgrade(as_json: bool = JsonOption) -> None:
-    """Create the database if needed and apply every migration."""
     svc = services()
     try:
         db.upgrade(svc.engine)
@@ -38,9 +37,10 @@ def upgrade(as_json: bool = JsonOption) -> None:
         )
 
 
-@app.command("current")
+@app.command(
+    "current", help=_("Print the database's migration revision and the newest one available.")
+)
 def current(as_json: bool = JsonOption) -> None:
-    """Print the database's migration revision and the newest one available."""
     svc = services()
     try:
         state = _state(svc)

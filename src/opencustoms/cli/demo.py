@@ -8,7 +8,7 @@ import typer
 import uvicorn
 
 from opencustoms import presenters
-from opencustoms.accounts.domain import OrgKind, Role
+from opencustoms.accounts.domain import Organisation, OrgKind, Principal, Role
 from opencustoms.accounts.service import OPERATOR, Context
 from opencustoms.bootstrap import Services
 from opencustoms.cli.common import out, services
@@ -30,20 +30,28 @@ DEMO_ORGS = [
 ]
 
 
-def _seed(svc: Services) -> dict[str, str] | None:
-    """Create the demo organisations and accounts once; return their tokens the first time."""
-    existing = {o.name for o in svc.accounts.organisations(OPERATOR)}
-    if DEMO_ORGS[0][0] in existing:
-        return None
+def _seed(svc: Services) -> dict[str, str]:
+    """Create what is missing of the demo data; return the tokens of accounts made now.
+
+    Each organisation and account is checked on its own, so an interrupted
+    first run is completed by the next one.
+    """
+    existing = {o.name: o for o in svc.accounts.organisations(OPERATOR)}
     tokens: dict[str, str] = {}
-    org_ids: dict[OrgKind, str] = {}
+    orgs: dict[OrgKind, Organisation] = {}
     for name, kind, country, person, role in DEMO_ORGS:
-        org, _r = svc.accounts.create_organisation(OPERATOR, name, kind, Country(country))
-        account, _r = svc.accounts.create_account(OPERATOR, org.id, person, [role])
-        _t, tokens[role.value] = svc.accounts.issue_token(OPERATOR, account.id)
-        org_ids[kind] = org.id
-    importer = Context(svc.accounts.authenticate(tokens[Role.IMPORTER.value]))
-    svc.accounts.grant_mandate(importer, org_ids[OrgKind.BROKER])
+        org = existing.get(name)
+        if org is None:
+            org, _r = svc.accounts.create_organisation(OPERATOR, name, kind, Country(country))
+        orgs[kind] = org
+        if not svc.accounts.accounts_of(OPERATOR, org.id):
+            _a, _t, tokens[role.value] = svc.accounts.create_account_with_token(
+                OPERATOR, org.id, person, [role]
+            )
+    importer = orgs[OrgKind.IMPORTER]
+    # the importer's own account grants the mandate, as it would in the API
+    account = svc.accounts.accounts_of(OPERATOR, importer.id)[0]
+    svc.accounts.grant_mandate(Context(Principal(account, importer)), orgs[OrgKind.BROKER].id)
     return tokens
 
 
@@ -52,7 +60,6 @@ def demo(
         True, "--serve/--no-serve", help=_("Serve on :8000 after the tour.")
     ),
 ) -> None:
-    """Migrate the database, load the demo data, take the tour, then serve."""
     if os.environ.get("OPENCUSTOMS_DEMO_NO_SERVE", "").lower() in ("1", "true", "yes"):
         serve = False
     svc = services()
@@ -85,10 +92,13 @@ def demo(
             out.print(_("Demo accounts (their tokens are shown once):"))
             for role, token in tokens.items():
                 out.print(f"  {role:<15} {token}")
-            out.print(
-                _("Try: curl -H 'Authorization: Bearer %(token)s' http://127.0.0.1:8000/api/v1/me")
-                % {"token": tokens[Role.IMPORTER.value]}
-            )
+            if Role.IMPORTER.value in tokens:
+                out.print(
+                    _(
+                        "Try: curl -H 'Authorization: Bearer %(token)s' http://127.0.0.1:8000/api/v1/me"
+                    )
+                    % {"token": tokens[Role.IMPORTER.value]}
+                )
         else:
             out.print(_("Demo accounts exist already; 'opencustoms orgs list' shows them."))
     finally:
@@ -116,5 +126,4 @@ def serve(
     ),
     port: int | None = typer.Option(None, "--port", help=_("Port (default 8000).")),
 ) -> None:
-    """Serve the web UI and API."""
     _serve(Settings(), host, port)

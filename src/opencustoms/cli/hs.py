@@ -14,14 +14,16 @@ from opencustoms.reference.hs import hs2022
 app = typer.Typer(help=_("The Harmonized System nomenclature (HS 2022)."), no_args_is_help=True)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    help=_("Show a code with its path (section ▸ chapter ▸ heading ▸ subheading) and children."),
+)
 def show(
     code: str = typer.Argument(
         ..., help=_("An HS code: 0901, 0901.21, 8471 30 or a national code.")
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Show a code with its path (section ▸ chapter ▸ heading ▸ subheading) and children."""
     data = presenters.hs_entry(hs2022(), code)
     if as_json:
         print_json(data)
@@ -34,7 +36,7 @@ def show(
             out.print(f"  [bold]{child['dotted']}[/] {child['description']}")
 
 
-@app.command("search")
+@app.command("search", help=_("Search codes by description or partial code, most relevant first."))
 def search(
     text: str = typer.Argument(
         ..., help=_("Words or a partial code, e.g. 'roasted coffee' or 8471.")
@@ -44,7 +46,6 @@ def search(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Search codes by description or partial code, most relevant first."""
     data = presenters.hs_search(hs2022(), text, limit)
     if as_json:
         print_json(data)

@@ -38,8 +38,10 @@ app.add_typer(accounts.accounts, name="accounts")
 app.add_typer(accounts.audit, name="audit")
 app.add_typer(money.app, name="money")
 app.add_typer(origin.app, name="origin")
-app.command("demo")(demo.demo)
-app.command("serve")(demo.serve)
+app.command("demo", help=_("Migrate the database, load the demo data, take the tour, then serve."))(
+    demo.demo
+)
+app.command("serve", help=_("Serve the web UI and API."))(demo.serve)
 
 
 def _version(value: bool) -> None:
@@ -54,7 +56,8 @@ def main(
         False, "--version", callback=_version, is_eager=True, help=_("Print the version and exit.")
     ),
 ) -> None:
-    """opencustoms: an open digital customs platform."""
+    # the command's help is the Typer app's (translated); the callback only takes --version
+    return None
 
 
 def run(argv: list[str] | None = None) -> int:

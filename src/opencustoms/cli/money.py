@@ -15,7 +15,7 @@ from opencustoms.kernel.money import Currency, Money
 app = typer.Typer(help=_("Money and exchange rates."), no_args_is_help=True)
 
 
-@app.command("convert")
+@app.command("convert", help=_("Convert an amount at the rate in force on a date."))
 def convert(
     amount: str = typer.Argument(..., help=_("The amount, e.g. 1250.50.")),
     source: str = typer.Argument(..., help=_("Its currency, e.g. USD.")),
@@ -26,7 +26,6 @@ def convert(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Convert an amount at the rate in force on a date."""
     try:
         text = rates.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -37,7 +36,7 @@ def convert(
     money = Money(amount, source)
     day = parse_legal_date(on, "on")
     converted = table.convert(money, Currency(target), day)
-    rate = table.rate(money.currency, converted.currency, day)
+    rate, derived = table.quote(money.currency, converted.currency, day)
     if as_json:
         print_json(
             {
@@ -50,7 +49,19 @@ def convert(
             }
         )
     else:
-        out.print(
-            _("%(amount)s = %(converted)s (rate %(rate)s on %(on)s)")
-            % {"amount": money, "converted": converted, "rate": rate, "on": day.isoformat()}
-        )
+        shown = {
+            "amount": money,
+            "converted": converted,
+            "rate": f"{rate:.6g}",
+            "on": day.isoformat(),
+        }
+        if derived:
+            out.print(
+                _(
+                    "%(amount)s = %(converted)s (rate %(rate)s on %(on)s, "
+                    "the inverse of the published rate)"
+                )
+                % shown
+            )
+        else:
+            out.print(_("%(amount)s = %(converted)s (rate %(rate)s on %(on)s)") % shown)

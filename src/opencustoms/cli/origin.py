@@ -17,7 +17,10 @@ app = typer.Typer(
 )
 
 
-@app.command("compile-report")
+@app.command(
+    "compile-report",
+    help=_("How much of each agreement's rules the compiler reads, and what is left for review."),
+)
 def compile_report(
     source: Path | None = typer.Option(
         None, "--source", help=_("A folder in the UK tariff's format (default: the shipped copy).")
@@ -27,7 +30,6 @@ def compile_report(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """How much of each agreement's rules the compiler reads, and what is left for review."""
     report = CompileReport()
     for scheme in read_schemes(source or shipped_folder()):
         report.add(

@@ -60,7 +60,7 @@ def at_line(error: InvalidInput, source: str, line: int, column: str) -> Invalid
         Finding(
             f.code,
             N_("%(source)s, line %(line)s, column %(column)s: %(detail)s"),
-            {"source": source, "line": line, "column": column, "detail": f.render()},
+            {"source": source, "line": line, "column": column, "detail": f},
             field=column,
         )
     )

@@ -33,9 +33,18 @@ class Finding:
     severity: Severity = Severity.ERROR
 
     def render(self, translate: Any = None) -> str:
-        """The message with its parameters filled in, translated if a gettext is given."""
+        """The message with its parameters filled in, translated if a gettext is given.
+
+        A parameter that is itself a Finding (the detail of an error found in
+        a file's cell, say) is rendered in the same language.
+        """
         template = translate(self.message) if translate else self.message
-        return template % self.params if self.params else template
+        if not self.params:
+            return template
+        values = {
+            k: v.render(translate) if isinstance(v, Finding) else v for k, v in self.params.items()
+        }
+        return template % values
 
 
 class DomainError(Exception):

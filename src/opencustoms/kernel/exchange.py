@@ -45,14 +45,18 @@ class ExchangeRateTable:
         return sum(len(d) for d in self._rates.values())
 
     def rate(self, source: Currency, target: Currency, on: date) -> Decimal:
+        return self.quote(source, target, on)[0]
+
+    def quote(self, source: Currency, target: Currency, on: date) -> tuple[Decimal, bool]:
+        """The rate in force, and whether it was derived from the published reverse pair."""
         if source == target:
-            return Decimal(1)
+            return Decimal(1), False
         direct = self._lookup((source.code, target.code), on)
         if direct is not None:
-            return direct
+            return direct, False
         inverse = self._lookup((target.code, source.code), on)
         if inverse is not None:
-            return Decimal(1) / inverse
+            return Decimal(1) / inverse, True
         raise NotFound.of(
             "money.no_rate",
             N_("No exchange rate from %(source)s to %(target)s applies on %(on)s."),

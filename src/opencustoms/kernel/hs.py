@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import total_ordering
 
@@ -48,6 +49,13 @@ class HsEdition(StrEnum):
 
 
 CURRENT_EDITION = HsEdition.HS2022
+
+# When each edition entered into force (WCO Council Recommendations amending the HS).
+IN_FORCE_FROM = {
+    HsEdition.HS2012: date(2012, 1, 1),
+    HsEdition.HS2017: date(2017, 1, 1),
+    HsEdition.HS2022: date(2022, 1, 1),
+}
 
 
 class HsLevel(StrEnum):

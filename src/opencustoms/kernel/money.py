@@ -133,4 +133,5 @@ class Money:
         return self.amount <= other.amount
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount:,} {self.currency.code}"
+        """The amount as held (not rounded: that is a legal step, taken explicitly)."""
+        return f"{self.amount:,} {self.currency.code}"

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from opencustoms.kernel.errors import DomainError
-from opencustoms.kernel.hs import HsCode
+from opencustoms.kernel.errors import N_, DomainError, InvalidInput
+from opencustoms.kernel.hs import IN_FORCE_FROM, HsCode, HsEdition
 from opencustoms.reference.hs import hs2022
 
 Runner = Callable[[dict[str, Any], date], dict[str, Any]]
@@ -16,6 +16,7 @@ Runner = Callable[[dict[str, Any], date], dict[str, Any]]
 def _errors_as_values(run: Runner) -> Runner:
     def wrapped(given: dict[str, Any], on: date) -> dict[str, Any]:
         try:
+            _require_in_force(str(given.get("edition", "HS2022")), on)
             return run(given, on)
         except DomainError as e:
             return {"error": e.code, "field": e.finding.field}
@@ -53,6 +54,18 @@ def hs_search(given: dict[str, Any], on: date) -> dict[str, Any]:
     hits = hs2022().search(str(given["query"]), int(given.get("limit", 10)))
     codes = [h.entry.code.digits for h in hits]
     return {"first": codes[0] if codes else None, "top3": codes[:3], "codes": codes}
+
+
+def _require_in_force(edition: str, on: date) -> None:
+    """A case dated before its edition entered into force asks about law that did not apply."""
+    ed = HsEdition.parse(edition)
+    if on < IN_FORCE_FROM[ed]:
+        raise InvalidInput.of(
+            "hs.edition_not_in_force",
+            N_("%(edition)s was not in force on %(on)s."),
+            edition=ed.value,
+            on=on.isoformat(),
+        )
 
 
 RUNNERS: dict[str, Runner] = {

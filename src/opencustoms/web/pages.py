@@ -11,12 +11,15 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from opencustoms import __version__
+from opencustoms.access import guard
+from opencustoms.accounts.domain import Permission
 from opencustoms.bootstrap import Services
 from opencustoms.i18n import SUPPORTED, _, current_locale
 from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.nomenclature import SearchHit
 
-router = APIRouter(include_in_schema=False)
+# the HS pages are public reference data; pages with traders' data will guard more
+router = APIRouter(include_in_schema=False, dependencies=[guard(Permission.HS_READ)])
 
 templates = Jinja2Templates(directory=str(resources.files("opencustoms.web") / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
@@ -63,9 +66,10 @@ def _search(request: Request, q: str | None) -> tuple[list[SearchHit], str | Non
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse(
-        request.url_for("hs_search").include_query_params(**request.query_params), 303
-    )
+    # a root-relative target: right behind any proxy, whatever the Host header says
+    target = str(request.app.url_path_for("hs_search"))
+    query = request.url.query
+    return RedirectResponse(f"{target}?{query}" if query else target, 303)
 
 
 @router.get("/hs", response_class=HTMLResponse, name="hs_search")

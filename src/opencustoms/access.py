@@ -1,7 +1,8 @@
 """Authentication (bearer tokens) and authorisation, declared on every route.
 
-Deny by default: every API route must declare the permission it needs with
-`guard(...)`; the app refuses to start if one does not (see `assert_guarded`).
+Deny by default: every route, API or web page, declares the permission it
+needs with `guard(...)`; the app refuses to start if one does not (see
+`assert_guarded`). Shared by the API and the web edges.
 """
 
 from __future__ import annotations
