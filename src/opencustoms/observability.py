@@ -6,10 +6,12 @@ masked before a record is written, whatever code emitted it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -37,6 +39,36 @@ def redact_secrets(
     for key in list(event):
         event[key] = "[redacted]" if _SECRET_KEYS.search(key) else _redact(event[key])
     return event
+
+
+class JsonFormatter(logging.Formatter):
+    """Standard-library records (uvicorn's own) as the same JSON lines as ours."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "event": record.getMessage(),
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        return json.dumps(redact_secrets(None, "", event), default=str)
+
+
+def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
+    """uvicorn's logging in JSON; its access log is off (requests are logged by our middleware)."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stderr": handler},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+        },
+    }
 
 
 class _StderrLogger:

@@ -14,6 +14,7 @@ from opencustoms.bootstrap import Services
 from opencustoms.cli.common import out, services
 from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
+from opencustoms.observability import uvicorn_log_config
 from opencustoms.settings import Settings
 from opencustoms.store import db
 
@@ -117,7 +118,14 @@ def _serve(settings: Settings, host: str | None = None, port: int | None = None)
         _("HS search: http://%(host)s:%(port)s/hs · API docs: /api/docs")
         % {"host": host, "port": port}
     )
-    uvicorn.run("opencustoms.asgi:create_app", factory=True, host=host, port=port, access_log=False)
+    uvicorn.run(
+        "opencustoms.asgi:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=uvicorn_log_config(settings.log_level),
+    )
 
 
 def serve(
