@@ -27,6 +27,7 @@ _MAX_INPUT = 64
 
 
 class HsEdition(StrEnum):
+    HS2007 = "HS2007"
     HS2012 = "HS2012"
     HS2017 = "HS2017"
     HS2022 = "HS2022"
@@ -52,6 +53,7 @@ CURRENT_EDITION = HsEdition.HS2022
 
 # When each edition entered into force (WCO Council Recommendations amending the HS).
 IN_FORCE_FROM = {
+    HsEdition.HS2007: date(2007, 1, 1),
     HsEdition.HS2012: date(2012, 1, 1),
     HsEdition.HS2017: date(2017, 1, 1),
     HsEdition.HS2022: date(2022, 1, 1),
