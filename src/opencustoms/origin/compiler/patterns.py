@@ -123,7 +123,7 @@ RECOGNISERS: list[Recogniser] = [
         _r(
             rf"manufacture from (?:non-originating )?materials of any heading"
             rf"(?:,? (?:except|other than) (?:those of |from |materials of )?"
-            rf"(?:(?P<exc>{REFS}(?:,? (?:or|and) [a-z ]+ of {REFS})*)|"
+            rf"(?:(?P<exc>{REFS})(?:,? (?:or|and) (?P<named_after>[a-z][a-z ,'\-]+ of {REFS}))?|"
             rf"(?P<named>(?!those|that)[a-z][a-z ,'\-]+ of {REFS})))?"
             rf"(?:,? including other materials of (?P<inc>{REFS}))?"
         ),
@@ -133,7 +133,9 @@ RECOGNISERS: list[Recogniser] = [
             permits=(Permit(Materials(_refs(m, "inc"), "other materials of the same heading")),)
             if m["inc"]
             else (),
-            exclusions=(named_materials(m["named"]),) if m["named"] else (),
+            exclusions=tuple(
+                named_materials(m[g]) for g in ("named", "named_after") if m[g]
+            ),
         ),
     ),
     # --- coded wording: "CTH: All non-originating materials ... 4-digit level" --
@@ -308,15 +310,6 @@ RECOGNISERS: list[Recogniser] = [
         lambda m: TariffShift(LEVEL_WORDS[m["level"].lower()]),
     ),
     Recogniser(
-        "from-named",
-        _r(
-            rf"(?:manufacture|production) from (?!.*\b(?:other than|except|provided|in which|"
-            rf"where|may|must|shall)\b)"
-            rf"(?P<name>['a-z][a-z ,;'\-\(\)/]*(?:{REFS}[a-z ,;'\-\(\)/]*)*)"
-        ),
-        lambda m: ManufactureFrom(named_materials(m["name"])),
-    ),
-    Recogniser(
         "any-not-classified",
         _r(
             rf"manufacture from (?:non-originating )?materials not classified (?:within|in) (?P<exc>{REFS})"
@@ -340,6 +333,15 @@ RECOGNISERS: list[Recogniser] = [
         "all-originating",
         _r(r"manufacture in which all the materials used (?:are|must (?:already )?be) originating"),
         lambda m: ProducedExclusively(),
+    ),
+    Recogniser(
+        "from-named",
+        _r(
+            rf"(?:manufacture|production) from (?!(?:non-originating )?materials (?:of any|not|classified)\b)"
+            rf"(?!.*\b(?:other than|except|provided|in which|where|may|must|shall)\b)"
+            rf"(?P<name>['a-z][a-z ,;'\-\(\)/]*(?:{REFS}[a-z ,;'\-\(\)/]*)*)"
+        ),
+        lambda m: ManufactureFrom(named_materials(m["name"])),
     ),
     Recogniser(
         "process",

@@ -85,7 +85,7 @@ _PERMIT = re.compile(
 )
 _MANUFACTURE_BY = re.compile(r"^(?P<process>Manufacture by [^,]+?) in which (?P<rest>.+)$", re.I)
 _EXCLUSION = re.compile(
-    rf"^However, (?:[a-z ,\-]+? )?(?:of )?(?P<refs>{REFS}) may not be used\.?$", re.I
+    rf"^However, (?P<what>(?:[a-z ,\-]+? )?(?:of )?(?P<refs>{REFS})) may not be used\.?$", re.I
 )
 
 
@@ -123,7 +123,8 @@ def _read_line(text: str) -> Node | None:
     sentences = re.split(r"(?<=\.)\s+(?=However,)", text)
     main = sentences[0]
     alternatives = _ALTERNATIVE.split(main)
-    if len(alternatives) > 1 and len(sentences) == 1:
+    # "A or B, in each case accompanied by C": C binds every alternative, so no split
+    if len(alternatives) > 1 and len(sentences) == 1 and "in each case" not in alternatives[-1]:
         parts = [read_sentence(a) for a in alternatives]
         if all(p is not None for p in parts):
             return any_of(*[p for p in parts if p is not None], text=text)
@@ -182,7 +183,16 @@ def _apply_however(node: Node, sentence: str) -> Node | None:
             refs = parse_refs(exclusion["refs"])
         except ValueError:
             return None
-        return replace(node, exceptions=node.exceptions + refs, text=node.text + " " + sentence)
+        what = exclusion["what"]
+        if re.fullmatch(rf"(?:(?:non-originating )?materials of )?{REFS}", what, re.I):
+            # the whole heading: an exception
+            return replace(node, exceptions=node.exceptions + refs, text=node.text + " " + sentence)
+        # only the goods named of that heading ("welded angles ... of heading 7301")
+        return replace(
+            node,
+            exclusions=(*node.exclusions, named_materials(what)),
+            text=node.text + " " + sentence,
+        )
     return None
 
 
@@ -192,11 +202,13 @@ def _read_list(head: str, items: list[str]) -> Node | None:
     clean = []
     for item in items:
         m = re.search(r",?\s+(and / or|and/or|and|or)$", item.strip(), re.I)
-        joins.append(("or" if "/" in m.group(1) else m.group(1).lower()) if m else "")
+        joins.append(m.group(1).lower().replace(" ", "") if m else "")
         clean.append(item[: m.start()] if m else item.strip())
     stated = {j for j in joins[:-1] if j}
-    if len(stated) > 1:
-        return None  # "and" and "or" mixed: the grouping is not certain
+    if len(stated) > 1 or "and/or" in stated:
+        # "and" and "or" mixed, or "and/or" (one condition per kind of material,
+        # which neither And nor Or says): the law needs a reader
+        return None
     if head.lower() == "manufacture from":
         from opencustoms.origin.compiler.patterns import read_sentence as read_one
 
