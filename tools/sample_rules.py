@@ -40,7 +40,7 @@ def kind(node: object) -> str:
 
 
 def main(folder: Path, out: Path, per_agreement: int) -> None:
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 - a reproducible sample, not a secret
     entries = []
     for scheme in read_schemes(folder):
         by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -64,7 +64,12 @@ def main(folder: Path, out: Path, per_agreement: int) -> None:
                     picked.append(by_kind[k].pop(rng.randrange(len(by_kind[k]))))
         for heading, text in picked:
             node, notes = read(text)
-            entry = {"agreement": scheme.agreement, "heading": heading, "text": text, "rule": render(node)}
+            entry = {
+                "agreement": scheme.agreement,
+                "heading": heading,
+                "text": text,
+                "rule": render(node),
+            }
             if notes:
                 entry["notes"] = list(notes)
             entries.append(entry)
@@ -74,7 +79,12 @@ def main(folder: Path, out: Path, per_agreement: int) -> None:
         "# agreements and kinds of rule by tools/sample_rules.py, then checked by a person\n"
         "# against the text. A test compiles each text and compares.\n"
     )
-    out.write_text(header + yaml.dump({"rules": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100))
+    out.write_text(
+        header
+        + yaml.dump(
+            {"rules": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100
+        )
+    )
     print(f"{len(entries)} rules written to {out}")
 
 

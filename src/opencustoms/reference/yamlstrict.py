@@ -129,7 +129,7 @@ class Node:
 def compose_text(text: str, source: str) -> Node:
     """The document's node tree (duplicate keys refused), for strict, line-aware reading."""
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         raise InvalidInput(

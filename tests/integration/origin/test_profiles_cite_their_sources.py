@@ -17,8 +17,13 @@ def _plain(text: str) -> str:
 
 def _citations(profile):
     found = [profile.psr_hs_edition_cite]
-    for part in (profile.valuation, profile.tolerance, profile.insufficient_operations,
-                 profile.absorption, profile.transport):
+    for part in (
+        profile.valuation,
+        profile.tolerance,
+        profile.insufficient_operations,
+        profile.absorption,
+        profile.transport,
+    ):
         found.append(part.cite if part else None)
     found += [c.cite for c in profile.cumulation] + [p.cite for p in profile.proofs]
     return [c for c in found if c is not None]

@@ -33,11 +33,15 @@ CASES = [
     ),
     (
         "Manufacture from materials of any heading, except that of the product. However, waste and scrap of heading 7602 may not be used.",
-        "CTH except 7602",
+        'CTH exclude(hs(7602) "waste and scrap of heading 7602")',
     ),
     (
         "Manufacture from materials of any heading, except that of the product. However, handles of base metal may be used.",
         'CTH permit("handles of base metal")',
+    ),
+    (
+        "Manufacture from materials of any heading, except that of the product. However, materials of heading 7602 may not be used.",
+        "CTH except 7602",
     ),
     # coded and CPTPP wordings
     (

@@ -133,9 +133,7 @@ RECOGNISERS: list[Recogniser] = [
             permits=(Permit(Materials(_refs(m, "inc"), "other materials of the same heading")),)
             if m["inc"]
             else (),
-            exclusions=tuple(
-                named_materials(m[g]) for g in ("named", "named_after") if m[g]
-            ),
+            exclusions=tuple(named_materials(m[g]) for g in ("named", "named_after") if m[g]),
         ),
     ),
     # --- coded wording: "CTH: All non-originating materials ... 4-digit level" --

@@ -57,8 +57,12 @@ def _enum(node: Node, enum: type, what: str):  # type: ignore[no-untyped-def]
         return enum(node.text())
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        raise node.error("'%(value)s' is not a %(what)s; use %(allowed)s", value=node.text(),
-                         what=what, allowed=allowed) from None
+        raise node.error(
+            "'%(value)s' is not a %(what)s; use %(allowed)s",
+            value=node.text(),
+            what=what,
+            allowed=allowed,
+        ) from None
 
 
 def _date(node: Node) -> date | None:
@@ -87,8 +91,10 @@ def _ranges(node: Node) -> tuple[HsRange, ...]:
             else:
                 out.extend(parse_refs(text))
         except ValueError:
-            raise item.error("'%(value)s' is not an HS reference such as '50-63' or 'chapter 50 to 63'",
-                             value=text) from None
+            raise item.error(
+                "'%(value)s' is not an HS reference such as '50-63' or 'chapter 50 to 63'",
+                value=text,
+            ) from None
     return tuple(out)
 
 
@@ -100,8 +106,18 @@ def _optional(fields: dict[str, Node], key: str) -> Node | None:
 def read_profile(text: str, source: str) -> Profile:
     f = compose_text(text, source).mapping(
         {"id", "title", "parties", "source"},
-        {"entry_into_force", "psr_hs_edition", "valuation", "tolerance", "cumulation",
-         "insufficient_operations", "absorption", "transport", "proofs", "notes"},
+        {
+            "entry_into_force",
+            "psr_hs_edition",
+            "valuation",
+            "tolerance",
+            "cumulation",
+            "insufficient_operations",
+            "absorption",
+            "transport",
+            "proofs",
+            "notes",
+        },
     )
     edition = psr_cite = None
     if node := _optional(f, "psr_hs_edition"):
@@ -109,7 +125,9 @@ def read_profile(text: str, source: str) -> Profile:
         try:
             edition = HsEdition.parse(e["edition"].text())
         except DomainError:
-            raise e["edition"].error("'%(value)s' is not an HS edition", value=e["edition"].text()) from None
+            raise e["edition"].error(
+                "'%(value)s' is not an HS edition", value=e["edition"].text()
+            ) from None
         psr_cite = _cite(e["cite"])
     valuation = None
     if node := _optional(f, "valuation"):
@@ -117,26 +135,36 @@ def read_profile(text: str, source: str) -> Profile:
         valuation = Valuation(_enum(v["base"], ValueBase, "value base"), _cite(v["cite"]))
     tolerance = None
     if node := _optional(f, "tolerance"):
-        t = node.mapping({"cite"}, {"value_percent", "base", "weight_percent", "excluded",
-                                    "may_exceed_maxnom"})
+        t = node.mapping(
+            {"cite"}, {"value_percent", "base", "weight_percent", "excluded", "may_exceed_maxnom"}
+        )
         tolerance = Tolerance(
             value_percent=_percent(t["value_percent"]) if "value_percent" in t else None,
             base=_enum(t["base"], ValueBase, "value base") if _optional(t, "base") else None,
             weight_percent=_percent(t["weight_percent"]) if "weight_percent" in t else None,
             excluded=_ranges(t["excluded"]) if _optional(t, "excluded") else (),
-            may_exceed_maxnom=t["may_exceed_maxnom"].boolean() if _optional(t, "may_exceed_maxnom") else None,
+            may_exceed_maxnom=t["may_exceed_maxnom"].boolean()
+            if _optional(t, "may_exceed_maxnom")
+            else None,
             cite=_cite(t["cite"]),
         )
     cumulation = []
     for item in f["cumulation"].sequence() if _optional(f, "cumulation") else []:
         c = item.mapping({"kind", "cite"}, {"partners"})
-        partners = tuple(_country(p) for p in c["partners"].sequence()) if _optional(c, "partners") else ()
-        cumulation.append(Cumulation(_enum(c["kind"], CumulationKind, "kind of cumulation"), partners,
-                                     _cite(c["cite"])))
+        partners = (
+            tuple(_country(p) for p in c["partners"].sequence()) if _optional(c, "partners") else ()
+        )
+        cumulation.append(
+            Cumulation(
+                _enum(c["kind"], CumulationKind, "kind of cumulation"), partners, _cite(c["cite"])
+            )
+        )
     operations = None
     if node := _optional(f, "insufficient_operations"):
         o = node.mapping({"items", "cite"}, set())
-        operations = ListOfOperations(tuple(i.text() for i in o["items"].sequence()), _cite(o["cite"]))
+        operations = ListOfOperations(
+            tuple(i.text() for i in o["items"].sequence()), _cite(o["cite"])
+        )
     absorption = None
     if node := _optional(f, "absorption"):
         a = node.mapping({"applies", "cite"}, set())
@@ -149,8 +177,14 @@ def read_profile(text: str, source: str) -> Profile:
     for item in f["proofs"].sequence() if _optional(f, "proofs") else []:
         p = item.mapping({"kind", "issued_by", "cite"}, {"validity_months"})
         months = p["validity_months"].integer() if _optional(p, "validity_months") else None
-        proofs.append(Proof(_enum(p["kind"], ProofKind, "kind of proof"), p["issued_by"].text(), months,
-                            _cite(p["cite"])))
+        proofs.append(
+            Proof(
+                _enum(p["kind"], ProofKind, "kind of proof"),
+                p["issued_by"].text(),
+                months,
+                _cite(p["cite"]),
+            )
+        )
     return Profile(
         id=f["id"].text(),
         title=f["title"].text(),
