@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from opencustoms.accounts.service import AccountsService
 from opencustoms.kernel.dates import Clock, SystemClock, zone
 from opencustoms.kernel.nomenclature import Nomenclature
+from opencustoms.origin.agreements import AgreementCatalogue
 from opencustoms.reference.hs import hs2022
 from opencustoms.settings import Settings
 from opencustoms.store.db import make_engine
@@ -24,6 +26,7 @@ class Services:
     office_zone: ZoneInfo
     hs: Nomenclature
     accounts: AccountsService
+    origin: AgreementCatalogue
 
     def close(self) -> None:
         self.engine.dispose()
@@ -40,4 +43,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         office_zone=zone(settings.office_timezone),
         hs=hs2022(),
         accounts=AccountsService(uow_factory(engine), clock),
+        origin=AgreementCatalogue(imported_uk_folder(settings)),
     )
+
+
+def imported_uk_folder(settings: Settings) -> Path:
+    """Where `opencustoms origin import-uk` installs a newer UK folder."""
+    return settings.data_dir / "origin" / "uk"

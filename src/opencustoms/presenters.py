@@ -9,6 +9,9 @@ from typing import Any
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
+from opencustoms.origin.agreements import Agreement, RuleLookup
+from opencustoms.origin.compiler.ruleset import CompiledRuleSet
+from opencustoms.origin.notation import render
 from opencustoms.platform.audit import AuditEvent
 
 
@@ -93,4 +96,45 @@ def audit_event(e: AuditEvent) -> dict[str, Any]:
         "actor_organisation_id": e.actor_organisation_id,
         "request_id": e.request_id,
         "details": e.details,
+    }
+
+
+def agreement(a: Agreement) -> dict[str, Any]:
+    p = a.profile
+    return {
+        "id": a.id,
+        "title": a.title,
+        "has_rules": a.has_rules,
+        "parties": [c.alpha2 for c in p.parties] if p else ["GB", *a.partners],
+        "entry_into_force": p.entry_into_force if p else None,
+        "psr_hs_edition": p.psr_hs_edition.value if p and p.psr_hs_edition else None,
+        "has_profile": p is not None,
+    }
+
+
+def rule_set(rs: CompiledRuleSet) -> dict[str, Any]:
+    rule = rs.rule
+    return {
+        "heading": rs.heading,
+        "description": rs.description,
+        "ex": rs.is_ex,
+        "codes": {"from": rs.first_code, "to": rs.last_code},
+        "rule": render(rule.criteria, rule.tolerance),
+        "needs_review": rule.needs_review,
+        "notes": list(rule.notes),
+        "legal_text": list(rs.texts),
+        "source": {
+            "agreement": rule.source.agreement,
+            "document": rule.source.document,
+            "heading": rule.source.heading,
+            "hs_edition": rule.source.hs_edition.value,
+        },
+    }
+
+
+def rule_lookup(found: RuleLookup) -> dict[str, Any]:
+    return {
+        "agreement": found.agreement.id,
+        "code": found.code.digits,
+        "candidates": [rule_set(rs) for rs in found.candidates],
     }

@@ -51,3 +51,19 @@ def test_bad_input_and_korean(server, browser):
         assert "HS 코드가 아닙니다" in page.locator(".error").inner_text()
     finally:
         page.close()
+
+
+def test_origin_rules_page(server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(f"{server}/origin")
+        page.locator("a", has_text="uk-south-korea").click()
+        page.fill("#hs", "846620")
+        page.press("#hs", "Enter")
+        rule = page.locator("section.rule code.notation").first
+        rule.wait_for(timeout=10_000)
+        assert rule.inner_text() == "CTH | MaxNOM(EXW) <= 45%"
+        texts = page.locator("blockquote.legal").all_inner_texts()
+        assert any("ex-works price" in t for t in texts)
+    finally:
+        page.close()

@@ -18,6 +18,9 @@ PROBLEM = "application/problem+json"
 ROUTES = {
     ("GET", "/api/v1/hs"): {"public": True},
     ("GET", "/api/v1/hs/{code}"): {"public": True},
+    ("GET", "/api/v1/origin/agreements"): {"public": True},
+    ("GET", "/api/v1/origin/agreements/{agreement_id}"): {"public": True},
+    ("GET", "/api/v1/origin/agreements/{agreement_id}/rules"): {"public": True},
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("GET", "/api/v1/organisations"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("POST", "/api/v1/organisations"): {

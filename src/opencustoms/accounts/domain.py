@@ -44,6 +44,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     HS_READ = "hs:read"
+    ORIGIN_READ = "origin:read"  # agreements and their rules: public law
     ACCOUNT_SELF_READ = "account:self:read"
     ORG_READ = "organisation:read"
     ORG_CREATE = "organisation:create"
@@ -53,7 +54,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
 
 
-PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ})
+PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ})
 _EVERY_ACCOUNT = PUBLIC_PERMISSIONS | {Permission.ACCOUNT_SELF_READ, Permission.ORG_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

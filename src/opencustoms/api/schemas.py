@@ -5,7 +5,7 @@ Responses are built from `opencustoms.presenters`, the shapes the CLI prints too
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,3 +104,40 @@ class AuditEventOut(BaseModel):
     actor_organisation_id: str | None
     request_id: str | None
     details: dict[str, Any]
+
+
+class AgreementOut(BaseModel):
+    id: str = Field(examples=["uk-south-korea"])
+    title: str
+    has_rules: bool
+    parties: list[str]
+    entry_into_force: date | None
+    psr_hs_edition: str | None
+    has_profile: bool
+
+
+class RuleSourceOut(BaseModel):
+    agreement: str
+    document: str
+    heading: str
+    hs_edition: str
+
+
+class RuleSetOut(BaseModel):
+    heading: str = Field(
+        description="the heading as the annex prints it: 'ex 8466', '5512 to 5516'"
+    )
+    description: str
+    ex: bool
+    codes: dict[str, str]
+    rule: str = Field(examples=["CTH | MaxNOM(EXW) <= 45%"], description="the compact notation")
+    needs_review: bool
+    notes: list[str]
+    legal_text: list[str]
+    source: RuleSourceOut
+
+
+class RuleLookupOut(BaseModel):
+    agreement: str
+    code: str
+    candidates: list[RuleSetOut]

@@ -7,10 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from opencustoms.cli.common import JsonOption, out, print_json
+from opencustoms import presenters
+from opencustoms.bootstrap import imported_uk_folder
+from opencustoms.cli.common import JsonOption, out, print_json, services
 from opencustoms.i18n import _
+from opencustoms.origin.agreements import import_uk_folder
 from opencustoms.origin.report import CompileReport
 from opencustoms.origin.uk import read_schemes, shipped_folder
+from opencustoms.settings import Settings
 
 app = typer.Typer(
     help=_("Rules of origin: agreements and their compiled rules."), no_args_is_help=True
@@ -67,3 +71,83 @@ def compile_report(
         out.print(_("Kept for review, by wording (most rules first):"))
         for item in data["needs_review_by_wording"]:
             out.print(f"  {item['rules']:>5}  {item['wording'][:160]}", markup=False)
+
+
+@app.command("agreements", help=_("The agreements known, with their parties and rule data."))
+def agreements(as_json: bool = JsonOption) -> None:
+    svc = services()
+    try:
+        found = svc.origin.agreements()
+    finally:
+        svc.close()
+    if as_json:
+        print_json([presenters.agreement(a) for a in found])
+        return
+    table = Table(_("Agreement"), _("Title"), _("Parties"), _("Rules"))
+    for a in found:
+        data = presenters.agreement(a)
+        parties = ", ".join(data["parties"][:6]) + (" …" if len(data["parties"]) > 6 else "")
+        table.add_row(a.id, a.title, parties, _("yes") if a.has_rules else _("no rule data"))
+    out.print(table)
+
+
+@app.command("rules", help=_("The product-specific rules of an agreement for an HS code."))
+def rules(
+    agreement: str = typer.Option(
+        ..., "--agreement", "-a", help=_("The agreement's id, e.g. uk-south-korea.")
+    ),
+    hs: str = typer.Option(..., "--hs", help=_("An HS code, e.g. 846620 or 8466.20.")),
+    as_json: bool = JsonOption,
+) -> None:
+    svc = services()
+    try:
+        found = svc.origin.rules_for(agreement, hs)
+    finally:
+        svc.close()
+    data = presenters.rule_lookup(found)
+    if as_json:
+        print_json(data)
+        return
+    for candidate in data["candidates"]:
+        out.print(f"[bold]{candidate['heading']}[/]  {candidate['description']}", markup=True)
+        out.print(f"  {candidate['rule']}", markup=False)
+        if candidate["needs_review"]:
+            out.print("  " + _("(not read with certainty: the legal text decides)"))
+        for text in candidate["legal_text"]:
+            if text.strip():
+                out.print("  > " + " ".join(text.split()), markup=False)
+        for note in candidate["notes"]:
+            out.print("  " + _("see %(note)s") % {"note": note}, markup=False)
+        source = candidate["source"]
+        out.print(
+            "  "
+            + _("source: %(agreement)s, %(document)s, heading %(heading)s (%(edition)s)")
+            % {
+                "agreement": source["agreement"],
+                "document": source["document"],
+                "heading": source["heading"],
+                "edition": source["hs_edition"],
+            },
+            markup=False,
+        )
+
+
+@app.command(
+    "import-uk",
+    help=_("Load rules of origin in the UK tariff's format from a folder (checked whole first)."),
+)
+def import_uk(
+    folder: Path = typer.Argument(
+        ..., help=_("A folder with rule_sets/*.json (and roo_schemes_uk.json).")
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    target = imported_uk_folder(Settings())
+    counts = import_uk_folder(folder, target)
+    if as_json:
+        print_json({"installed": str(target), "agreements": counts})
+        return
+    out.print(
+        _("Imported %(agreements)s agreements (%(rule_sets)s rule sets) into %(target)s.")
+        % {"agreements": len(counts), "rule_sets": sum(counts.values()), "target": target}
+    )

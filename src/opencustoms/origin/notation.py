@@ -73,7 +73,7 @@ ranges: range ("," range)*
 range: CODE ("-" CODE)?
 
 SHIFT: "CTSH" | "CTH" | "CC" | "ANY"
-MAXNOM: "MaxNOM" | "MaxMaterials"
+MAXNOM: "MaxNOM"
 METHOD: "build-down" | "build-up" | "net-cost" | "focused-value"
 BASE: "EXW" | "FOB"
 TOLERANCE: "yes" | "no"
@@ -164,7 +164,7 @@ class _Build(Transformer[Any, Any]):
         )
 
     def maxnom(self, kind: Token, base: Token, share: Token) -> Node:
-        return MaxNonOriginating(ValueBase(str(base)), _percent(share), str(kind) == "MaxMaterials")
+        return MaxNonOriginating(ValueBase(str(base)), _percent(share))
 
     def nomom(self) -> Node:
         return NonOriginatingWithinOriginating()
@@ -285,9 +285,8 @@ def _render(node: Node, top: bool = False) -> str:
         case RegionalValueContent(method=method, base=base, threshold=share, materials=m):
             focus = f", {m.notation()}" if m is not None else ""
             return f"RVC({method.value}, {base.value}{focus}) >= {_decimal(share)}%"
-        case MaxNonOriginating(base=base, threshold=share, all_materials=all_materials):
-            name = "MaxMaterials" if all_materials else "MaxNOM"
-            return f"{name}({base.value}) <= {_decimal(share)}%"
+        case MaxNonOriginating(base=base, threshold=share):
+            return f"MaxNOM({base.value}) <= {_decimal(share)}%"
         case NonOriginatingWithinOriginating():
             return "NOM <= OM"
         case MaterialValueLimit(materials=m, threshold=share, base=base):

@@ -179,11 +179,16 @@ class RegionalValueContent(Node):
 
 @dataclass(frozen=True, slots=True)
 class MaxNonOriginating(Node):
-    """The value of non-originating materials (or of all materials) at most a share."""
+    """The value of non-originating materials at most a share of `base` (MaxNOM).
+
+    EU-style annexes word it "the value of all the materials used does not
+    exceed 50% of the ex-works price": their conditions apply only to
+    non-originating materials (e.g. UK–Korea ORD, Article 5(1)), as the
+    introductory notes' own example reads that very rule (Note 3.1, heading 8407).
+    """
 
     base: ValueBase
     threshold: Decimal  # per cent, at most
-    all_materials: bool = False  # EU-style "value of all the materials used"
 
 
 @dataclass(frozen=True, slots=True)

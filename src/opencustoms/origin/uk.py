@@ -93,6 +93,32 @@ def read_schemes(folder: Path) -> Iterator[UkScheme]:
         yield UkScheme(agreement_id(path.name.split(".")[0]), path, rule_sets)
 
 
+@dataclass(frozen=True)
+class SchemeInfo:
+    title: str
+    countries: tuple[str, ...]  # ISO alpha-2 codes of the partners
+    valid_from: str | None
+
+
+def read_scheme_index(folder: Path) -> dict[str, SchemeInfo]:
+    """Titles and partners of the schemes (roo_schemes_uk.json), by agreement id; {} if absent."""
+    for name in ("roo_schemes_uk.json", "roo_schemes_uk.json.gz"):
+        path = folder / name
+        if path.is_file():
+            data = _load_json(path)
+            schemes = data.get("schemes", []) if isinstance(data, dict) else []
+            return {
+                agreement_id(str(s.get("scheme_code"))): SchemeInfo(
+                    str(s.get("title") or s.get("scheme_code")),
+                    tuple(str(c) for c in s.get("countries") or ()),
+                    s.get("validity_start_date"),
+                )
+                for s in schemes
+                if isinstance(s, dict) and s.get("scheme_code")
+            }
+    return {}
+
+
 def compile_scheme(scheme: UkScheme) -> list[CompiledRuleSet]:
     document = f"rule_sets/{scheme.path.name.removesuffix('.gz')}"
     return [

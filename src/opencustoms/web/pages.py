@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from opencustoms import __version__
+from opencustoms import __version__, presenters
 from opencustoms.access import guard
 from opencustoms.accounts.domain import Permission
 from opencustoms.bootstrap import Services
@@ -18,8 +18,11 @@ from opencustoms.i18n import SUPPORTED, _, current_locale
 from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.nomenclature import SearchHit
 
-# the HS pages are public reference data; pages with traders' data will guard more
-router = APIRouter(include_in_schema=False, dependencies=[guard(Permission.HS_READ)])
+# the HS and origin pages are public law; pages with traders' data will guard more
+router = APIRouter(
+    include_in_schema=False,
+    dependencies=[guard(Permission.HS_READ), guard(Permission.ORIGIN_READ)],
+)
 
 templates = Jinja2Templates(directory=str(resources.files("opencustoms.web") / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
@@ -100,4 +103,36 @@ def hs_entry(request: Request, code: str) -> HTMLResponse:
         entry=entry,
         path=hs.path(entry.code),
         children=hs.children(entry.code),
+    )
+
+
+@router.get("/origin", response_class=HTMLResponse, name="origin_agreements")
+def origin_agreements(request: Request) -> HTMLResponse:
+    found = [presenters.agreement(a) for a in _services(request).origin.agreements()]
+    return _render(request, "origin_agreements.html", agreements=found)
+
+
+@router.get("/origin/{agreement_id}", response_class=HTMLResponse, name="origin_rules")
+def origin_rules(
+    request: Request, agreement_id: str, hs: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
+    catalogue = _services(request).origin
+    try:
+        agreement = presenters.agreement(catalogue.agreement(agreement_id))
+    except DomainError as e:
+        return _render(request, "error.html", e.status, message=e.finding.render(_))
+    found, error, status = None, None, 200
+    if hs is not None and hs.strip():
+        try:
+            found = presenters.rule_lookup(catalogue.rules_for(agreement_id, hs))
+        except DomainError as e:
+            error, status = e.finding.render(_), e.status
+    return _render(
+        request,
+        "origin_rules.html",
+        status,
+        agreement=agreement,
+        hs=hs or "",
+        found=found,
+        error=error,
     )

@@ -63,7 +63,7 @@ CASES = [
     # value of materials
     (
         "Manufacture in which the value of all the materials used does not exceed **40%** of the ex-works price of the product.",
-        "MaxMaterials(EXW) <= 40%",
+        "MaxNOM(EXW) <= 40%",
     ),
     (
         "The maximum value of non-originating materials (MaxNOM) cannot exceed **75%** of the ex-works price (EXW) of the good.",
@@ -75,15 +75,15 @@ CASES = [
     ),
     (
         "Manufacture:\n\n- from materials of any heading, except that of the product, *and*\n\n- in which the value of all the materials used does not exceed **40%** of the ex-works price of the product.",
-        "CTH & MaxMaterials(EXW) <= 40%",
+        "CTH & MaxNOM(EXW) <= 40%",
     ),
     (
         "Manufacture in which:\n\n- the value of all the materials used does not exceed **40%** of the ex-works price of the product, and\n\n- within the above limit, the value of all the materials of heading 8431 used does not exceed **10%** of the ex-works price of the product.",
-        "MaxMaterials(EXW) <= 40% & Value(hs(8431)) <= 10%(EXW)",
+        "MaxNOM(EXW) <= 40% & Value(hs(8431)) <= 10%(EXW)",
     ),
     (
         "Manufacture from materials of any heading, except that of the good or Manufacture in which the value of all the materials used does not exceed **70%** of the ex-works price of the good.",
-        "CTH | MaxMaterials(EXW) <= 70%",
+        "CTH | MaxNOM(EXW) <= 70%",
     ),
     # wholly obtained, manufacture from, processes
     ("All the animals of [chapter&nbsp;1](/chapters/01) shall be wholly obtained.", "WO"),

@@ -81,7 +81,7 @@ leaves = st.one_of(
         percents,
         st.one_of(st.none(), materials),
     ),
-    st.builds(MaxNonOriginating, bases, percents, st.booleans()),
+    st.builds(MaxNonOriginating, bases, percents),
     st.builds(MaterialValueLimit, materials, percents, bases),
     st.builds(ManufactureFrom, materials),
     st.builds(MaterialsOriginating, materials),

@@ -172,7 +172,7 @@ RECOGNISERS: list[Recogniser] = [
             rf"{LEAD}the value of all the materials used does not "
             rf"exceed {PCT} of {VALUE_BASE}"
         ),
-        lambda m: MaxNonOriginating(_base(m), _pct(m), all_materials=True),
+        lambda m: MaxNonOriginating(_base(m), _pct(m)),
     ),
     Recogniser(
         "nom-value",
@@ -412,7 +412,7 @@ def read_sentence(sentence: str) -> Node | None:
         name = _clean_name(m["name"])
         limit: Node
         if name == "materials":  # all (non-originating) materials: a value cap, not a named one
-            limit = MaxNonOriginating(_base(m), _pct(m), not m["nonorig"], text=sentence)
+            limit = MaxNonOriginating(_base(m), _pct(m), text=sentence)
         else:
             limit = MaterialValueLimit(Materials(name=name), _pct(m), _base(m), text=sentence)
         return all_of(head, limit, text=sentence)

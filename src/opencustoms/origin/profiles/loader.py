@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import DomainError
@@ -52,7 +54,10 @@ def _percent(node: Node) -> Decimal | None:
     return value
 
 
-def _enum(node: Node, enum: type, what: str):  # type: ignore[no-untyped-def]
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(node: Node, enum: type[E], what: str) -> E:
     try:
         return enum(node.text())
     except ValueError:

@@ -1,0 +1,114 @@
+"""Rules of origin through the command line, the API and the web page."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from opencustoms.asgi import create_app
+from opencustoms.cli.main import run
+
+
+@pytest.fixture
+def client(services):
+    with TestClient(create_app(services)) as c:
+        yield c
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENCUSTOMS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPENCUSTOMS_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+
+    def call(*args):
+        capsys.readouterr()
+        code = run(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+def test_the_korea_rule_for_846620(cli):
+    code, out, _ = cli("origin", "rules", "--agreement", "uk-south-korea", "--hs", "846620")
+    assert code == 0
+    assert "CTH | MaxNOM(EXW) <= 45%" in out
+    assert "Manufacture in which the value of all the materials used does not exceed **45%**" in out
+    assert "rule_sets/south-korea.json" in out
+
+
+def test_rules_json_lists_every_candidate_of_an_ex_heading(cli):
+    # green tea: its own rule (090210) and the "ex 0902" entry both cover it
+    code, out, _ = cli("origin", "rules", "-a", "uk-south-korea", "--hs", "0902.10", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["code"] == "090210"
+    headings = [c["heading"] for c in data["candidates"]]
+    assert headings == ["090210", "ex 0902"]
+    assert [c["ex"] for c in data["candidates"]] == [False, True]
+    assert all(c["source"]["agreement"] == "uk-south-korea" for c in data["candidates"])
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("-a", "uk-atlantis", "--hs", "846620"), "No agreement has the id 'uk-atlantis'"),
+        (("-a", "rcep", "--hs", "846620"), "no rule data of rcep for 8466.20"),
+        (("-a", "uk-south-korea", "--hs", "84x6"), "is not an HS code"),
+    ],
+)
+def test_rules_errors(cli, args, words):
+    code, _, err = cli("origin", "rules", *args)
+    assert code == 2
+    assert words in err
+
+
+def test_agreements(cli):
+    code, out, _ = cli("origin", "agreements", "--json")
+    data = {a["id"]: a for a in json.loads(out)}
+    assert code == 0
+    assert len([a for a in data.values() if a["has_rules"]]) == 29
+    assert data["uk-south-korea"]["parties"] == ["GB", "KR"]
+    assert data["uk-south-korea"]["psr_hs_edition"] == "HS2007"
+
+
+def test_import_uk_installs_a_checked_folder_and_refuses_a_broken_one(cli, shared_data, tmp_path):
+    source = shared_data / "uk-rules-of-origin"
+    code, out, _ = cli("origin", "import-uk", str(source), "--json")
+    assert code == 0
+    installed = json.loads(out)
+    assert len(installed["agreements"]) == 29
+    assert (tmp_path / "origin" / "uk" / "rule_sets" / "south-korea.json").is_file()
+    # a broken folder is refused and the installed one stays
+    broken = tmp_path / "broken"
+    (broken / "rule_sets").mkdir(parents=True)
+    (broken / "rule_sets" / "x.json").write_text("{not json")
+    code, _, err = cli("origin", "import-uk", str(broken))
+    assert code == 2
+    assert "x.json, line 1: not valid JSON" in err
+    assert (tmp_path / "origin" / "uk" / "rule_sets" / "south-korea.json").is_file()
+    code, out, _ = cli("origin", "rules", "-a", "uk-south-korea", "--hs", "846620")
+    assert "CTH | MaxNOM(EXW) <= 45%" in out
+
+
+def test_api_routes(client):
+    agreements = client.get("/api/v1/origin/agreements").json()
+    assert "uk-cptpp" in {a["id"] for a in agreements}
+    assert client.get("/api/v1/origin/agreements/uk-eu").json()["has_rules"] is True
+    r = client.get("/api/v1/origin/agreements/uk-south-korea/rules", params={"hs": "8466.20"})
+    assert r.json()["candidates"][0]["rule"] == "CTH | MaxNOM(EXW) <= 45%"
+    r = client.get("/api/v1/origin/agreements/uk-south-korea/rules", params={"hs": "84x6"})
+    assert r.status_code == 400
+    r = client.get("/api/v1/origin/agreements/rcep/rules", params={"hs": "846620"})
+    assert (r.status_code, r.json()["code"]) == (404, "origin.no_rule_data")
+    r = client.get("/api/v1/origin/agreements/uk-south-korea/rules")
+    assert r.status_code == 400
+
+
+def test_web_page_shows_the_legal_text_beside_the_rule(client):
+    page = client.get("/origin/uk-south-korea", params={"hs": "846620"})
+    assert page.status_code == 200
+    assert "CTH | MaxNOM(EXW) &lt;= 45%" in page.text
+    assert "ex-works price of the product" in page.text
+    assert client.get("/origin/uk-atlantis").status_code == 404
+    assert client.get("/origin/uk-south-korea", params={"hs": "84x6"}).status_code == 400
