@@ -16,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_hs
+from benchmarks import bench_hs, bench_origin
 
-BENCHMARKS = {"hs": bench_hs.run}
+BENCHMARKS = {"hs": bench_hs.run, "origin": bench_origin.run}
 RESULTS = Path(__file__).parent / "results"
 
 

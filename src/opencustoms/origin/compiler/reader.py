@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 
 from opencustoms.origin.compiler.patterns import (
     EXW,
@@ -89,8 +90,13 @@ _EXCLUSION = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def read(markdown: str) -> tuple[Node, tuple[str, ...]]:
-    """The criteria of one rule's text and the notes it refers to."""
+    """The criteria of one rule's text and the notes it refers to.
+
+    Many rules share a wording (27,507 rules, 3,442 texts), and trees are
+    immutable, so each wording is read once.
+    """
     text = plain(markdown)
     notes = tuple(m["note"] for m in _NOTE_SENTENCE.finditer(text)) + tuple(
         m["note"].strip() for m in _NOTE_LINE.finditer(text)
