@@ -38,5 +38,19 @@ def test_the_uk_korea_profile():
     assert profile.tolerance.may_exceed_maxnom is False
     assert profile.psr_hs_edition is not None
     assert profile.psr_hs_edition.value == "HS2007"
-    assert {c.kind.value for c in profile.cumulation} == {"bilateral", "diagonal"}
+    assert {c.kind.value for c in profile.cumulation} == {"bilateral", "diagonal", "full"}
     assert len(profile.insufficient_operations.items) == 17
+
+
+def test_every_agreement_with_rules_has_a_profile():
+    from opencustoms.origin.uk import read_schemes, shipped_folder
+
+    profiles = shipped_profiles()
+    uk = {s.agreement for s in read_schemes(shipped_folder())}
+    assert uk <= set(profiles)
+    assert {"rcep", "akfta", "kcfta", "vkfta", "ikcepa", "kor-ind"} <= set(profiles)
+    rcep = profiles["rcep"]
+    assert rcep.tolerance is not None
+    assert rcep.tolerance.value_percent == 10
+    assert rcep.psr_hs_edition is not None
+    assert rcep.psr_hs_edition.value == "HS2012"
