@@ -136,5 +136,6 @@ def rule_lookup(found: RuleLookup) -> dict[str, Any]:
     return {
         "agreement": found.agreement.id,
         "code": found.code.digits,
+        "edition": found.code.edition.value,
         "candidates": [rule_set(rs) for rs in found.candidates],
     }

@@ -10,6 +10,7 @@ from opencustoms import presenters
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import AgreementOut, RuleLookupOut
+from opencustoms.kernel.hs import HsEdition
 
 router = APIRouter(
     prefix="/api/v1/origin", tags=["Rules of origin"], dependencies=[guard(Permission.ORIGIN_READ)]
@@ -33,6 +34,10 @@ def rules_for_code(
     request: Request,
     agreement_id: str,
     hs: Annotated[str, Query(description="an HS code, e.g. 846620", max_length=64)],
+    edition: Annotated[
+        str | None, Query(description="the HS edition of the code (default HS2022)", max_length=16)
+    ] = None,
 ) -> RuleLookupOut:
-    found = services(request).origin.rules_for(agreement_id, hs)
+    ed = HsEdition.parse(edition) if edition else None
+    found = services(request).origin.rules_for(agreement_id, hs, ed)
     return RuleLookupOut.model_validate(presenters.rule_lookup(found))

@@ -140,4 +140,5 @@ class RuleSetOut(BaseModel):
 class RuleLookupOut(BaseModel):
     agreement: str
     code: str
+    edition: str
     candidates: list[RuleSetOut]

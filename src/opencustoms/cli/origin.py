@@ -11,6 +11,7 @@ from opencustoms import presenters
 from opencustoms.bootstrap import imported_uk_folder
 from opencustoms.cli.common import JsonOption, out, print_json, services
 from opencustoms.i18n import _
+from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin.agreements import import_uk_folder
 from opencustoms.origin.report import CompileReport
 from opencustoms.origin.uk import read_schemes, shipped_folder
@@ -97,11 +98,16 @@ def rules(
         ..., "--agreement", "-a", help=_("The agreement's id, e.g. uk-south-korea.")
     ),
     hs: str = typer.Option(..., "--hs", help=_("An HS code, e.g. 846620 or 8466.20.")),
+    edition: str | None = typer.Option(
+        None,
+        "--edition",
+        help=_("The HS edition of the code (default HS2022), e.g. HS2012 for RCEP."),
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     svc = services()
     try:
-        found = svc.origin.rules_for(agreement, hs)
+        found = svc.origin.rules_for(agreement, hs, HsEdition.parse(edition) if edition else None)
     finally:
         svc.close()
     data = presenters.rule_lookup(found)

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opencustoms.kernel.errors import N_, NotFound
-from opencustoms.kernel.hs import HsCode
+from opencustoms.kernel.hs import EditionMismatch, HsCode, HsEdition
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.profile import Profile
 from opencustoms.origin.profiles.loader import shipped_profiles
+from opencustoms.origin.rcep import RCEP, rcep_edition, rcep_rule_sets
 from opencustoms.origin.uk import (
+    UK_EDITION,
     SchemeInfo,
     UkScheme,
     compile_scheme,
@@ -73,6 +75,13 @@ class AgreementCatalogue:
         ids = sorted(set(schemes) | set(self._profiles))
         return [self.agreement(i) for i in ids]
 
+    def _has_rules(self, agreement_id: str) -> bool:
+        return agreement_id in self._uk() or agreement_id == RCEP
+
+    def edition(self, agreement_id: str) -> HsEdition:
+        """The HS edition the agreement's rule data is keyed by."""
+        return rcep_edition() if agreement_id == RCEP else UK_EDITION
+
     def agreement(self, agreement_id: str) -> Agreement:
         schemes = self._uk()
         profile = self._profiles.get(agreement_id)
@@ -86,12 +95,14 @@ class AgreementCatalogue:
         info = self._index.get(agreement_id)
         title = profile.title if profile else (info.title if info else agreement_id)
         partners = info.countries if info else ()
-        return Agreement(agreement_id, title, agreement_id in schemes, profile, partners)
+        return Agreement(agreement_id, title, self._has_rules(agreement_id), profile, partners)
 
     def rule_sets(self, agreement_id: str) -> list[CompiledRuleSet]:
         agreement = self.agreement(agreement_id)
         if not agreement.has_rules:
             return []
+        if agreement_id == RCEP:
+            return list(rcep_rule_sets())
         with self._lock:
             compiled = self._compiled.get(agreement_id)
         if compiled is None:
@@ -100,10 +111,16 @@ class AgreementCatalogue:
                 self._compiled[agreement_id] = compiled
         return compiled
 
-    def rules_for(self, agreement_id: str, code: str | HsCode) -> RuleLookup:
-        """Every rule set that covers the code: one, or several for "ex" entries."""
+    def rules_for(
+        self, agreement_id: str, code: str | HsCode, edition: HsEdition | None = None
+    ) -> RuleLookup:
+        """Every rule set that covers the code: one, or several for "ex" entries.
+
+        A code is read in `edition` (default: the current HS); rule data keyed by
+        another edition is not compared with it, and the caller is told so.
+        """
         agreement = self.agreement(agreement_id)
-        hs = HsCode(code)
+        hs = HsCode(code, edition) if not isinstance(code, HsCode) else code
         if not agreement.has_rules:
             raise NotFound.of(
                 "origin.no_rule_data",
@@ -111,12 +128,33 @@ class AgreementCatalogue:
                 agreement=agreement_id,
                 code=hs.dotted(),
             )
+        keyed_by = self.edition(agreement_id)
+        if hs.edition != keyed_by:
+            raise EditionMismatch.of(
+                "origin.edition_mismatch",
+                N_(
+                    "The rules of %(agreement)s are keyed by %(rules)s codes, and %(code)s is "
+                    "read as %(edition)s: give an %(rules)s code and say so (--edition %(rules)s)."
+                ),
+                agreement=agreement_id,
+                rules=keyed_by.value,
+                code=hs.dotted(),
+                edition=hs.edition.value,
+            )
         low, high = hs.digits.ljust(10, "0"), hs.digits.ljust(10, "9")
         found = tuple(
             rs
             for rs in self.rule_sets(agreement_id)
             if rs.first_code <= high and rs.last_code >= low
         )
+        if not found and agreement_id == RCEP:
+            # opencustoms holds only some rows of RCEP's annex: absence says nothing
+            raise NotFound.of(
+                "origin.no_rule_data",
+                N_("opencustoms has no rule data of %(agreement)s for %(code)s."),
+                agreement=agreement_id,
+                code=hs.dotted(),
+            )
         if not found:
             raise NotFound.of(
                 "origin.no_rule_for_code",

@@ -122,9 +122,10 @@ def origin_rules(
     except DomainError as e:
         return _render(request, "error.html", e.status, message=e.finding.render(_))
     found, error, status = None, None, 200
+    edition = catalogue.edition(agreement_id)  # the form says which edition codes are read in
     if hs is not None and hs.strip():
         try:
-            found = presenters.rule_lookup(catalogue.rules_for(agreement_id, hs))
+            found = presenters.rule_lookup(catalogue.rules_for(agreement_id, hs, edition))
         except DomainError as e:
             error, status = e.finding.render(_), e.status
     return _render(

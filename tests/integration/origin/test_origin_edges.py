@@ -53,7 +53,9 @@ def test_rules_json_lists_every_candidate_of_an_ex_heading(cli):
     ("args", "words"),
     [
         (("-a", "uk-atlantis", "--hs", "846620"), "No agreement has the id 'uk-atlantis'"),
-        (("-a", "rcep", "--hs", "846620"), "no rule data of rcep for 8466.20"),
+        (("-a", "rcep", "--hs", "0709", "--edition", "HS2012"), "no rule data of rcep for 0709"),
+        (("-a", "rcep", "--hs", "8517.12"), "keyed by HS2012 codes"),
+        (("-a", "akfta", "--hs", "8517.12"), "no rule data of akfta"),
         (("-a", "uk-south-korea", "--hs", "84x6"), "is not an HS code"),
     ],
 )
@@ -67,7 +69,7 @@ def test_agreements(cli):
     code, out, _ = cli("origin", "agreements", "--json")
     data = {a["id"]: a for a in json.loads(out)}
     assert code == 0
-    assert len([a for a in data.values() if a["has_rules"]]) == 29
+    assert len([a for a in data.values() if a["has_rules"]]) == 30  # 29 UK schemes and RCEP
     assert data["uk-south-korea"]["parties"] == ["GB", "KR"]
     assert data["uk-south-korea"]["psr_hs_edition"] == "HS2007"
 
@@ -99,8 +101,18 @@ def test_api_routes(client):
     assert r.json()["candidates"][0]["rule"] == "CTH | MaxNOM(EXW) <= 45%"
     r = client.get("/api/v1/origin/agreements/uk-south-korea/rules", params={"hs": "84x6"})
     assert r.status_code == 400
-    r = client.get("/api/v1/origin/agreements/rcep/rules", params={"hs": "846620"})
+    r = client.get("/api/v1/origin/agreements/akfta/rules", params={"hs": "846620"})
     assert (r.status_code, r.json()["code"]) == (404, "origin.no_rule_data")
+    r = client.get("/api/v1/origin/agreements/rcep/rules", params={"hs": "8517.12"})
+    assert (r.status_code, r.json()["code"]) == (400, "origin.edition_mismatch")
+    r = client.get(
+        "/api/v1/origin/agreements/rcep/rules", params={"hs": "8517.12", "edition": "HS2012"}
+    )
+    body = r.json()
+    assert body["edition"] == "HS2012"
+    assert body["candidates"][0]["rule"] == (
+        "CTSH | RVC(build-down, FOB) >= 40% | RVC(build-up, FOB) >= 40%"
+    )
     r = client.get("/api/v1/origin/agreements/uk-south-korea/rules")
     assert r.status_code == 400
 
@@ -112,3 +124,21 @@ def test_web_page_shows_the_legal_text_beside_the_rule(client):
     assert "ex-works price of the product" in page.text
     assert client.get("/origin/uk-atlantis").status_code == 404
     assert client.get("/origin/uk-south-korea", params={"hs": "84x6"}).status_code == 400
+
+
+def test_rcep_rows(cli):
+    code, out, _ = cli(
+        "origin", "rules", "-a", "rcep", "--hs", "9403.30", "--edition", "HS2012", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert data["candidates"][0]["heading"] == "94"  # the chapter's rule covers it
+    assert data["candidates"][0]["source"]["hs_edition"] == "HS2012"
+    assert "page 212" in data["candidates"][0]["source"]["document"]
+
+
+def test_rcep_page_reads_codes_in_the_annex_edition(client):
+    page = client.get("/origin/rcep", params={"hs": "0504.00"})
+    assert page.status_code == 200
+    assert "CC except 01" in page.text
+    assert "HS2012" in page.text
