@@ -190,3 +190,12 @@ def test_an_unstated_relation_between_rules_is_kept_for_review():
     assert compiled.rule.needs_review
     assert compiled.is_ex
     assert "Weaving accompanied by dyeing." in compiled.rule.text
+
+
+def test_named_materials_that_must_be_originating():
+    node, _ = read(
+        "Manufacture in which all the fruit juice (except that of pineapple, lime or grapefruit) of heading 2009 used is originating."
+    )
+    assert render(node) == (
+        'Originating(hs(2009) "fruit juice (except that of pineapple, lime or grapefruit) of heading 2009")'
+    )

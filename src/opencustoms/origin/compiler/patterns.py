@@ -21,6 +21,7 @@ from opencustoms.origin.rules import (
     HsRange,
     ManufactureFrom,
     Materials,
+    MaterialsOriginating,
     MaterialValueLimit,
     MaxNonOriginating,
     Node,
@@ -331,6 +332,14 @@ RECOGNISERS: list[Recogniser] = [
         "all-originating",
         _r(r"manufacture in which all the materials used (?:are|must (?:already )?be) originating"),
         lambda m: ProducedExclusively(),
+    ),
+    Recogniser(
+        "materials-originating",
+        _r(
+            r"(?:manufacture )?in which all the (?P<name>(?!materials used)[a-z0-9 ,'/\-\(\)]+?) used "
+            r"(?:are|is|must be) (?:already )?originating"
+        ),
+        lambda m: MaterialsOriginating(named_materials(m["name"])),
     ),
     Recogniser(
         "from-named",
