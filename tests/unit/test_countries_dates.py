@@ -11,6 +11,8 @@ def test_countries_by_alpha2_or_alpha3():
     assert Country("kr") == Country("KOR")
     assert Country("VN").alpha3 == "VNM"
     assert Country("GB").name == "United Kingdom"
+    assert Country("xk").name == "Kosovo"  # user-assigned, as customs use it
+    assert Country("XKX") == Country("XK")
     for bad in ["XX", "Korea", "", "K1"]:
         with pytest.raises(InvalidInput) as e:
             Country(bad)

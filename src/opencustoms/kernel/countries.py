@@ -1,4 +1,8 @@
-"""Countries by ISO 3166-1, from pycountry's copy of the standard."""
+"""Countries by ISO 3166-1, from pycountry's copy of the standard.
+
+One user-assigned code is accepted too: XK, Kosovo, which ISO 3166 does not
+list but which customs administrations (the EU's, the UK's) use for it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,10 @@ import pycountry
 from opencustoms.kernel.errors import N_, InvalidInput
 
 
+# code: (alpha-3, name) of the user-assigned codes customs practice uses
+USER_ASSIGNED = {"XK": ("XKX", "Kosovo")}
+
+
 @dataclass(frozen=True, slots=True)
 class Country:
     """A country by its ISO 3166-1 alpha-2 code; alpha-3 is accepted on input."""
@@ -18,6 +26,10 @@ class Country:
 
     def __init__(self, code: str) -> None:
         value = code.strip().upper() if isinstance(code, str) else ""
+        assigned = {a3: a2 for a2, (a3, _n) in USER_ASSIGNED.items()}
+        if value in USER_ASSIGNED or value in assigned:
+            object.__setattr__(self, "alpha2", assigned.get(value, value))
+            return
         record = None
         if len(value) == 2 and value.isalpha():
             record = pycountry.countries.get(alpha_2=value)
@@ -34,10 +46,14 @@ class Country:
 
     @property
     def alpha3(self) -> str:
+        if self.alpha2 in USER_ASSIGNED:
+            return USER_ASSIGNED[self.alpha2][0]
         return str(self._record().alpha_3)
 
     @property
     def name(self) -> str:
+        if self.alpha2 in USER_ASSIGNED:
+            return USER_ASSIGNED[self.alpha2][1]
         return str(self._record().name)
 
     def _record(self) -> Any:
