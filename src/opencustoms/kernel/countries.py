@@ -13,7 +13,6 @@ import pycountry
 
 from opencustoms.kernel.errors import N_, InvalidInput
 
-
 # code: (alpha-3, name) of the user-assigned codes customs practice uses
 USER_ASSIGNED = {"XK": ("XKX", "Kosovo")}
 
