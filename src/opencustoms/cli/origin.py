@@ -14,7 +14,7 @@ from opencustoms.i18n import _
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin.agreements import import_uk_folder
 from opencustoms.origin.report import CompileReport
-from opencustoms.origin.uk import read_schemes, shipped_folder
+from opencustoms.origin.uk import compile_scheme, read_schemes
 from opencustoms.settings import Settings
 
 app = typer.Typer(
@@ -36,11 +36,13 @@ def compile_report(
     as_json: bool = JsonOption,
 ) -> None:
     report = CompileReport()
-    for scheme in read_schemes(source or shipped_folder()):
-        report.add(
-            scheme.agreement,
-            [str(r.get("rule") or "") for raw in scheme.rule_sets for r in raw.get("rules", [])],
-        )
+    folder = source
+    if folder is None:  # the rules lookups serve: an imported folder, else the shipped copy
+        svc = services()
+        folder = svc.origin.uk_folder
+        svc.close()
+    for scheme in read_schemes(folder):
+        report.add(scheme.agreement, compile_scheme(scheme))
     data = report.as_dict(limit)
     if as_json:
         print_json(data)

@@ -1,7 +1,9 @@
 """The compile report: how much of each agreement's law the compiler reads.
 
-Counted per rule (one published text of a rule set) and per distinct text,
-since many rules share a wording. The texts kept for review are grouped by
+Counted per rule (one published text of a rule set), as rule lookups serve it:
+a rule read on its own but part of a rule set whose rules' relation the data
+leaves unstated is counted for review. Also per distinct text, since many rules
+share a wording. The texts kept for review are grouped by
 their shape (numbers and HS codes blanked), most frequent first, so the next
 wording to teach the compiler is plain to see.
 """
@@ -13,9 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from opencustoms.origin.compiler.reader import read
+from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.compiler.text import plain
-from opencustoms.origin.rules import NeedsReview, walk
 
 
 @dataclass
@@ -35,20 +36,17 @@ class CompileReport:
     texts: dict[str, bool] = field(default_factory=dict)  # distinct text → compiled
     review: Counter[str] = field(default_factory=Counter)  # shape → rules
 
-    def add(self, agreement: str, texts: list[str]) -> None:
+    def add(self, agreement: str, rule_sets: list[CompiledRuleSet]) -> None:
+        """Count each published rule as the lookup serves it: compiled within its rule set."""
         count = AgreementCount(agreement)
-        for text in texts:
-            if not text.strip():
-                continue
-            compiled = self.texts.get(text)
-            if compiled is None:
-                node, _notes = read(text)
-                compiled = not any(isinstance(n, NeedsReview) for n in walk(node))
-                self.texts[text] = compiled
-            count.rules += 1
-            count.compiled += compiled
-            if not compiled:
-                self.review[shape(text)] += 1
+        for rule_set in rule_sets:
+            for text, compiled in zip(rule_set.texts, rule_set.compiled, strict=True):
+                count.rules += 1
+                count.compiled += compiled
+                # a wording counts as compiled when it is read somewhere
+                self.texts[text] = self.texts.get(text, False) or compiled
+                if not compiled:
+                    self.review[shape(text) or "(empty rule)"] += 1
         self.agreements.append(count)
 
     def as_dict(self, review_limit: int = 50) -> dict[str, Any]:

@@ -64,7 +64,20 @@ PROCESS_START = (
     r"making-up|fabric printing|coating|lamination|laminating|polishing|needle punching|"
     r"impregnation|felting|rolling|drawing|casting|forging|moulding|pressing|stamping|"
     r"purification|biotechnological processing|particle size modification|"
-    r"production of standard materials|change in particle size|mixing)\b"
+    r"production of standard materials|change in particle size|mixing|cleaning|drying|"
+    r"enriching|retanning|calcination|removal of|bleaching|hand-decoration|turning|planing|"
+    r"making up|the operation of diffusion|beating|sawing|shaping|assembly|fermentation|"
+    r"hydrogenation|dehydration|cracking|reforming|pyrolysis|sulphonation|nitration|"
+    r"vulcanisation|tanning|dressing|rubberising|bonding|embroidering|cutting-out|"
+    r"retreading|splicing|sanding|fusion|finger-jointing|end-jointing|glazing|"
+    r"silk-screen printing|spraying|flocking|manufacture by)\b"
+)
+# Words that say a sentence is a condition on materials, not (only) a process:
+# such a sentence is read by other recognisers, or kept for review.
+NOT_A_PROCESS = (
+    r"(?!.*\b(?:(?:materials?|goods|products?|fabrics?|yarns?) used|used (?:are|is|must|does|do|may|in)|"
+    r"wholly obtained|originating|may|must|shall|provided|only the following|permitted|"
+    r"not exceed|value)\b)"
 )
 
 
@@ -280,7 +293,7 @@ RECOGNISERS: list[Recogniser] = [
     Recogniser(
         "wo-materials-refs",
         _r(
-            rf"(?:manufacture in which )?all the materials of (?P<refs>{REFS}) used (?:are|must be) "
+            rf"(?:(?:manufacture|production) in which )?all the materials of (?P<refs>{REFS}) used (?:are|must be) "
             r"wholly obtained(?: in the (?:country or territory|party|parties))?"
         ),
         lambda m: WhollyObtained(Materials(parse_refs(m["refs"]))),
@@ -288,7 +301,7 @@ RECOGNISERS: list[Recogniser] = [
     Recogniser(
         "wo-materials-named",
         _r(
-            r"(?:manufacture )?in which all the (?P<name>[a-z0-9 ,'/\-\(\)]+?) used "
+            r"(?:manufacture |production )?in which all the (?P<name>[a-z0-9 ,'/\-\(\)]+?) used "
             r"(?:are|is|must be) "
             r"wholly obtained(?: in the (?:country or territory|party|parties))?"
         ),
@@ -325,7 +338,7 @@ RECOGNISERS: list[Recogniser] = [
     ),
     Recogniser(
         "any-production",
-        _r(r"(?:manufacture|production) from (?:non-originating )?materials of any heading"),
+        _r(r"(?:manufacture|production) from (?:non-originating )?materials? of any heading"),
         lambda m: TariffShift(ShiftLevel.ANY),
     ),
     Recogniser(
@@ -345,17 +358,14 @@ RECOGNISERS: list[Recogniser] = [
         "from-named",
         _r(
             rf"(?:manufacture|production) from (?!(?:non-originating )?materials (?:of any|not|classified)\b)"
-            rf"(?!.*\b(?:other than|except|provided|in which|where|may|must|shall)\b)"
+            rf"(?!.*(?<!\()\b(?:other than|except|provided|in which|where|may|must|shall)\b)"
             rf"(?P<name>['a-z][a-z ,;'\-\(\)/]*(?:{REFS}[a-z ,;'\-\(\)/]*)*)"
         ),
         lambda m: ManufactureFrom(named_materials(m["name"])),
     ),
     Recogniser(
         "process",
-        _r(
-            rf"(?P<process>(?!manufacture\b|production from\b)(?:an? |the )?"
-            rf"(?:{PROCESS_START}|[a-z-]+(?:ing|ion|ment|al|sis)\b)(?:(?! must | shall )[^%])*)"
-        ),
+        _r(rf"(?P<process>{NOT_A_PROCESS}(?:an? |the )?{PROCESS_START}[^%]*)"),
         lambda m: SpecificProcess(m["process"].strip().rstrip(".")),
     ),
 ]

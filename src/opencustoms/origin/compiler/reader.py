@@ -51,9 +51,9 @@ _NOTE = re.compile(
     re.I,
 )
 _NOTE_SENTENCE = re.compile(
-    r"(?:^|(?<=\.)\s+|(?<=\n))(?:For special conditions relating to [^.]*?, see|See also|See) "
-    r"(?P<note>(?:Introductory Notes? \d+(?:\.\d+)?(?: and \d+(?:\.\d+)?)?)|"
-    r"(?:Appendix \d+(?: \([^)]*\))?))\.",
+    r"(?:^|(?<=\.)\s+|(?<=\n)|\s*(?=\())\(?(?:For (?:the )?special conditions relating to [^.()]*?,? see|"
+    r"See also|See) (?P<note>(?:(?:Introductory )?Notes? \d+(?:\.\d+)?(?: and \d+(?:\.\d+)?)?"
+    r"(?: in Part \d+ of this Schedule)?)|(?:Appendix \d+(?: \([^)]*\))?))\)?\.?",
     re.I | re.M,
 )
 _IN_ACCORDANCE = re.compile(

@@ -22,9 +22,13 @@ from opencustoms.origin.rules import (
     ProductRule,
     RuleSource,
     any_of,
+    walk,
 )
 
 _CONTINUATION = re.compile(r"^\s*-\s*[b-z]\)\s")
+_RVC_LIST = re.compile(
+    r"^\s*No change in tariff classification (?:is )?required\b.*not less than:", re.I | re.S
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class CompiledRuleSet:
     last_code: str
     rule: ProductRule
     texts: tuple[str, ...]  # each rule's text as published
+    compiled: tuple[bool, ...] = ()  # per text: read into the tree as served (not for review)
+    quota: bool = False  # the data marks the rule as applying within a quota
 
     @property
     def is_ex(self) -> bool:
@@ -50,23 +56,29 @@ def compile_rule_set(
     texts = [str(r.get("rule") or "") for r in raw.get("rules", [])]
     operators = [r.get("operator") for r in raw.get("rules", [])]
     source = RuleSource(agreement, document, str(raw.get("heading", "")), edition)
-    groups: list[list[str]] = []
+    operators = _list_of_alternatives(texts, operators)
+    groups: list[list[int]] = []  # indexes of the texts each alternative is made of
     unstated = False
-    for text, operator in zip(texts, operators, strict=True):
+    for index, (text, operator) in enumerate(zip(texts, operators, strict=True)):
         if not text.strip():
             continue
         if groups and text.strip().startswith("However,"):
-            groups[-1].append(text)
+            groups[-1].append(index)
         elif groups and _CONTINUATION.match(text) and operator == "or":
-            # "(b) 40% under the build-down method" after "(a) ...": another alternative
-            groups.append([text])
+            # "- b) 40% under the build-down method" after "... not less than: - a) ...":
+            # another alternative only when the first is itself that value-content list
+            previous = texts[groups[-1][0]]
+            if not (_RVC_LIST.match(previous) or _CONTINUATION.match(previous)):
+                unstated = True
+            groups.append([index])
         elif not groups or operator == "or":
-            groups.append([text])
+            groups.append([index])
         else:
             unstated = True
-            groups.append([text])
+            groups.append([index])
     criteria: Node
     notes: list[str] = []
+    compiled = [False] * len(texts)
     if not groups:
         criteria = NeedsReview(text="")
     elif unstated:
@@ -74,9 +86,12 @@ def compile_rule_set(
     else:
         alternatives = []
         for group in groups:
-            node, group_notes = read(_join(group))
+            node, group_notes = read(_join([texts[i] for i in group]))
             notes.extend(group_notes)
             alternatives.append(node)
+            ok = not any(isinstance(n, NeedsReview) for n in walk(node))
+            for i in group:
+                compiled[i] = ok
         criteria = any_of(*alternatives)
     rule = ProductRule(criteria, source, notes=tuple(dict.fromkeys(notes)), text="\n\n".join(texts))
     return CompiledRuleSet(
@@ -86,7 +101,27 @@ def compile_rule_set(
         last_code=str(raw.get("max", "")),
         rule=rule,
         texts=tuple(texts),
+        compiled=tuple(compiled),
+        quota=any(bool(r.get("quota")) for r in raw.get("rules", []) if isinstance(r, dict)),
     )
+
+
+def _list_of_alternatives(texts: list[str], operators: list[Any]) -> list[Any]:
+    """ "A; B; or C": rules printed as a list whose last item alone says "or" are
+    alternatives, as the EU–UK TCA prints them ("CTSH; a chemical reaction ...;
+    or MaxNOM 50 % (EXW)")."""
+    items = [
+        i
+        for i, t in enumerate(texts)
+        if t.strip() and not t.strip().startswith("However,") and not _CONTINUATION.match(t)
+    ]
+    if (
+        len(items) >= 3
+        and operators[items[-1]] == "or"
+        and all(operators[i] is None for i in items[1:-1])
+    ):
+        return [("or" if i in items[1:] else op) for i, op in enumerate(operators)]
+    return operators
 
 
 def _join(group: list[str]) -> str:
