@@ -11,6 +11,7 @@ from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
+from opencustoms.origin.compiler.text import plain
 from opencustoms.origin.notation import render
 from opencustoms.platform.audit import AuditEvent
 
@@ -108,6 +109,7 @@ def agreement(a: Agreement) -> dict[str, Any]:
         "parties": [c.alpha2 for c in p.parties] if p else ["GB", *a.partners],
         "entry_into_force": p.entry_into_force if p else None,
         "psr_hs_edition": p.psr_hs_edition.value if p and p.psr_hs_edition else None,
+        "rules_hs_edition": a.rules_edition.value if a.rules_edition else None,
         "has_profile": p is not None,
     }
 
@@ -122,12 +124,13 @@ def rule_set(rs: CompiledRuleSet) -> dict[str, Any]:
         "rule": render(rule.criteria, rule.tolerance),
         "needs_review": rule.needs_review,
         "notes": list(rule.notes),
-        "legal_text": list(rs.texts),
+        "legal_text": [plain(t) for t in rs.texts if t.strip()],
+        "quota": rs.quota,
         "source": {
             "agreement": rule.source.agreement,
             "document": rule.source.document,
             "heading": rule.source.heading,
-            "hs_edition": rule.source.hs_edition.value,
+            "hs_edition": rule.source.hs_edition.value if rule.source.hs_edition else None,
         },
     }
 

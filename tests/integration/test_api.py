@@ -19,6 +19,7 @@ ROUTES = {
     ("GET", "/api/v1/hs"): {"public": True},
     ("GET", "/api/v1/hs/{code}"): {"public": True},
     ("GET", "/api/v1/origin/agreements"): {"public": True},
+    ("GET", "/api/v1/origin/compile-report"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}/rules"): {"public": True},
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},

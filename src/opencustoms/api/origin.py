@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -11,6 +11,7 @@ from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import AgreementOut, RuleLookupOut
 from opencustoms.kernel.hs import HsEdition
+from opencustoms.origin.agreements import compile_report
 
 router = APIRouter(
     prefix="/api/v1/origin", tags=["Rules of origin"], dependencies=[guard(Permission.ORIGIN_READ)]
@@ -21,6 +22,14 @@ router = APIRouter(
 def list_agreements(request: Request) -> list[AgreementOut]:
     found = services(request).origin.agreements()
     return [AgreementOut.model_validate(presenters.agreement(a)) for a in found]
+
+
+@router.get("/compile-report")
+def get_compile_report(
+    request: Request, limit: Annotated[int, Query(ge=0, le=1000)] = 30
+) -> dict[str, Any]:
+    """How much of the UK schemes' rules is compiled, counted as lookups serve them."""
+    return compile_report(services(request).origin).as_dict(limit)
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut)

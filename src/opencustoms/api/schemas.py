@@ -112,7 +112,12 @@ class AgreementOut(BaseModel):
     has_rules: bool
     parties: list[str]
     entry_into_force: date | None
-    psr_hs_edition: str | None
+    psr_hs_edition: str | None = Field(
+        description="the edition of the annex as the treaty prints it"
+    )
+    rules_hs_edition: str | None = Field(
+        description="the edition of the codes the rule data is keyed by"
+    )
     has_profile: bool
 
 
@@ -120,7 +125,7 @@ class RuleSourceOut(BaseModel):
     agreement: str
     document: str
     heading: str
-    hs_edition: str
+    hs_edition: str | None
 
 
 class RuleSetOut(BaseModel):
@@ -132,8 +137,9 @@ class RuleSetOut(BaseModel):
     codes: dict[str, str]
     rule: str = Field(examples=["CTH | MaxNOM(EXW) <= 45%"], description="the compact notation")
     needs_review: bool
+    quota: bool = Field(description="the data marks the rule as applying within a quota")
     notes: list[str]
-    legal_text: list[str]
+    legal_text: list[str] = Field(description="each rule's text as published, markup removed")
     source: RuleSourceOut
 
 

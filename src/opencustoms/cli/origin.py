@@ -12,7 +12,7 @@ from opencustoms.bootstrap import imported_uk_folder
 from opencustoms.cli.common import JsonOption, out, print_json, services
 from opencustoms.i18n import _
 from opencustoms.kernel.hs import HsEdition
-from opencustoms.origin.agreements import import_uk_folder
+from opencustoms.origin import agreements as catalogue
 from opencustoms.origin.report import CompileReport
 from opencustoms.origin.uk import compile_scheme, read_schemes
 from opencustoms.settings import Settings
@@ -35,14 +35,14 @@ def compile_report(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    report = CompileReport()
-    folder = source
-    if folder is None:  # the rules lookups serve: an imported folder, else the shipped copy
+    if source is None:  # the rules lookups serve: an imported folder, else the shipped copy
         svc = services()
-        folder = svc.origin.uk_folder
+        report = catalogue.compile_report(svc.origin)
         svc.close()
-    for scheme in read_schemes(folder):
-        report.add(scheme.agreement, compile_scheme(scheme))
+    else:
+        report = CompileReport()
+        for scheme in read_schemes(source):
+            report.add(scheme.agreement, compile_scheme(scheme))
     data = report.as_dict(limit)
     if as_json:
         print_json(data)
@@ -121,6 +121,8 @@ def rules(
         out.print(f"  {candidate['rule']}", markup=False)
         if candidate["needs_review"]:
             out.print("  " + _("(not read with certainty: the legal text decides)"))
+        if candidate["quota"]:
+            out.print("  " + _("(applies within a quota)"))
         for text in candidate["legal_text"]:
             if text.strip():
                 out.print("  > " + " ".join(text.split()), markup=False)
@@ -150,8 +152,11 @@ def import_uk(
     ),
     as_json: bool = JsonOption,
 ) -> None:
+    svc = services()
+    current = svc.origin.uk_folder
+    svc.close()
     target = imported_uk_folder(Settings())
-    counts = import_uk_folder(folder, target)
+    counts = catalogue.import_uk_folder(folder, target, current)
     if as_json:
         print_json({"installed": str(target), "agreements": counts})
         return

@@ -21,15 +21,17 @@ from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.profile import Profile
 from opencustoms.origin.profiles.loader import shipped_profiles
 from opencustoms.origin.rcep import RCEP, rcep_edition, rcep_rule_sets
+from opencustoms.origin.report import CompileReport
 from opencustoms.origin.uk import (
-    UK_EDITION,
     SchemeInfo,
     UkScheme,
     compile_scheme,
+    data_edition,
     read_scheme_index,
     read_schemes,
     shipped_folder,
 )
+from opencustoms.reference.hs import hs2022
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Agreement:
     has_rules: bool
     profile: Profile | None
     partners: tuple[str, ...] = ()  # ISO alpha-2, when no profile names the parties
+    rules_edition: HsEdition | None = None  # the edition its rule data is keyed by
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class AgreementCatalogue:
         self._lock = threading.Lock()
         self._schemes: dict[str, UkScheme] | None = None
         self._index: dict[str, SchemeInfo] = {}
+        self._editions: dict[str, HsEdition | None] = {}
         self._compiled: dict[str, list[CompiledRuleSet]] = {}
         self._profiles = shipped_profiles()
 
@@ -78,9 +82,20 @@ class AgreementCatalogue:
     def _has_rules(self, agreement_id: str) -> bool:
         return agreement_id in self._uk() or agreement_id == RCEP
 
-    def edition(self, agreement_id: str) -> HsEdition:
-        """The HS edition the agreement's rule data is keyed by."""
-        return rcep_edition() if agreement_id == RCEP else UK_EDITION
+    def edition(self, agreement_id: str) -> HsEdition | None:
+        """The HS edition the agreement's rule data is keyed by (None: not known)."""
+        if agreement_id == RCEP:
+            return rcep_edition()
+        schemes = self._uk()
+        if agreement_id not in schemes:
+            return None
+        with self._lock:
+            if agreement_id not in self._editions:
+                profile = self._profiles.get(agreement_id)
+                known = {e.code.digits for e in hs2022().entries()}
+                stated = profile.psr_hs_edition if profile else None
+                self._editions[agreement_id] = data_edition(schemes[agreement_id], known, stated)
+            return self._editions[agreement_id]
 
     def agreement(self, agreement_id: str) -> Agreement:
         schemes = self._uk()
@@ -95,7 +110,9 @@ class AgreementCatalogue:
         info = self._index.get(agreement_id)
         title = profile.title if profile else (info.title if info else agreement_id)
         partners = info.countries if info else ()
-        return Agreement(agreement_id, title, self._has_rules(agreement_id), profile, partners)
+        has_rules = self._has_rules(agreement_id)
+        edition = self.edition(agreement_id) if has_rules else None
+        return Agreement(agreement_id, title, has_rules, profile, partners, edition)
 
     def rule_sets(self, agreement_id: str) -> list[CompiledRuleSet]:
         agreement = self.agreement(agreement_id)
@@ -106,7 +123,7 @@ class AgreementCatalogue:
         with self._lock:
             compiled = self._compiled.get(agreement_id)
         if compiled is None:
-            compiled = compile_scheme(self._uk()[agreement_id])
+            compiled = compile_scheme(self._uk()[agreement_id], self.edition(agreement_id))
             with self._lock:
                 self._compiled[agreement_id] = compiled
         return compiled
@@ -129,12 +146,21 @@ class AgreementCatalogue:
                 code=hs.dotted(),
             )
         keyed_by = self.edition(agreement_id)
+        if keyed_by is None:
+            raise NotFound.of(
+                "origin.edition_unknown",
+                N_(
+                    "The HS edition of %(agreement)s's rule data is not known, so no code "
+                    "can be matched to it safely."
+                ),
+                agreement=agreement_id,
+            )
         if hs.edition != keyed_by:
             raise EditionMismatch.of(
                 "origin.edition_mismatch",
                 N_(
                     "The rules of %(agreement)s are keyed by %(rules)s codes, and %(code)s is "
-                    "read as %(edition)s: give an %(rules)s code and say so (--edition %(rules)s)."
+                    "read as %(edition)s: give an %(rules)s code, with its edition %(rules)s."
                 ),
                 agreement=agreement_id,
                 rules=keyed_by.value,
@@ -147,38 +173,50 @@ class AgreementCatalogue:
             for rs in self.rule_sets(agreement_id)
             if rs.first_code <= high and rs.last_code >= low
         )
-        if not found and agreement_id == RCEP:
-            # opencustoms holds only some rows of RCEP's annex: absence says nothing
+        if not found:
+            # the data may have gaps (RCEP's rows are an excerpt; UK files miss some
+            # chapters): that no rule was found says nothing of the law
             raise NotFound.of(
                 "origin.no_rule_data",
                 N_("opencustoms has no rule data of %(agreement)s for %(code)s."),
                 agreement=agreement_id,
                 code=hs.dotted(),
             )
-        if not found:
-            raise NotFound.of(
-                "origin.no_rule_for_code",
-                N_("%(agreement)s has no product-specific rule for %(code)s."),
-                agreement=agreement_id,
-                code=hs.dotted(),
-            )
         return RuleLookup(agreement, hs, found)
 
 
-def import_uk_folder(source: Path, target: Path) -> dict[str, int]:
+def compile_report(catalogue: AgreementCatalogue) -> CompileReport:
+    """The compile report of the UK schemes the catalogue serves (compiled once, kept)."""
+    report = CompileReport()
+    for agreement in catalogue.agreements():
+        if agreement.has_rules and agreement.id != RCEP:
+            report.add(agreement.id, catalogue.rule_sets(agreement.id))
+    return report
+
+
+def import_uk_folder(source: Path, target: Path, current: Path) -> dict[str, int]:
     """Check a UK-format folder whole (every scheme read and compiled), then install it.
 
-    Nothing is written unless all of it reads: the copy goes to a temporary
-    folder beside the target and replaces the previous one in one rename.
+    The schemes it holds replace those of the folder in use (`current`: the
+    shipped copy or an earlier import); the others stay. Nothing is written
+    unless all of it reads: the merged copy is built in a temporary folder
+    beside the target and replaces the previous one in one rename.
     """
     counts = {scheme.agreement: len(compile_scheme(scheme)) for scheme in read_schemes(source)}
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=target.parent))
     try:
-        shutil.copytree(source / "rule_sets", staging / "rule_sets")
+        (staging / "rule_sets").mkdir()
+        incoming = {p.name.split(".")[0] for p in (source / "rule_sets").glob("*.json*")}
+        for old in (current / "rule_sets").glob("*.json*"):
+            if old.name.split(".")[0] not in incoming:
+                shutil.copy2(old, staging / "rule_sets" / old.name)
+        for new in (source / "rule_sets").glob("*.json*"):
+            shutil.copy2(new, staging / "rule_sets" / new.name)
         for extra in ("roo_schemes_uk.json", "roo_schemes_uk.json.gz", "LICENCE.txt"):
-            if (source / extra).is_file():
-                shutil.copy2(source / extra, staging / extra)
+            chosen = source / extra if (source / extra).is_file() else current / extra
+            if chosen.is_file():
+                shutil.copy2(chosen, staging / extra)
         old = target.with_name(target.name + ".previous")
         if target.exists():
             if old.exists():

@@ -278,7 +278,7 @@ class RuleSource:
     agreement: str  # "uk-south-korea", "rcep"
     document: str  # the file or annex the rule is printed in
     heading: str  # the heading as the annex prints it: "ex 8466", "5512 to 5516"
-    hs_edition: HsEdition
+    hs_edition: HsEdition | None  # of the codes the rule data is keyed by; None: not known
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,11 +123,24 @@ def origin_rules(
         return _render(request, "error.html", e.status, message=e.finding.render(_))
     found, error, status = None, None, 200
     edition = catalogue.edition(agreement_id)  # the form says which edition codes are read in
+    listing: list[dict[str, object]] = []
     if hs is not None and hs.strip():
         try:
             found = presenters.rule_lookup(catalogue.rules_for(agreement_id, hs, edition))
         except DomainError as e:
             error, status = e.finding.render(_), e.status
+    else:
+        # no code asked: browse the agreement's rules, heading by heading
+        listing = [
+            {
+                "heading": rs.heading,
+                "code": rs.first_code[:6].rstrip("0") or rs.first_code[:2],
+                "description": rs.description,
+                "rule": presenters.rule_set(rs)["rule"],
+                "needs_review": rs.rule.needs_review,
+            }
+            for rs in catalogue.rule_sets(agreement_id)
+        ]
     return _render(
         request,
         "origin_rules.html",
@@ -136,4 +149,6 @@ def origin_rules(
         hs=hs or "",
         found=found,
         error=error,
+        listing=listing,
+        edition=edition.value if edition else "",
     )

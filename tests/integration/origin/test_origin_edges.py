@@ -33,7 +33,7 @@ def test_the_korea_rule_for_846620(cli):
     code, out, _ = cli("origin", "rules", "--agreement", "uk-south-korea", "--hs", "846620")
     assert code == 0
     assert "CTH | MaxNOM(EXW) <= 45%" in out
-    assert "Manufacture in which the value of all the materials used does not exceed **45%**" in out
+    assert "Manufacture in which the value of all the materials used does not exceed 45%" in out
     assert "rule_sets/south-korea.json" in out
 
 
@@ -117,11 +117,27 @@ def test_api_routes(client):
     assert r.status_code == 400
 
 
+def test_api_compile_report(client):
+    data = client.get("/api/v1/origin/compile-report", params={"limit": 3}).json()
+    assert data["total"]["rules"] == 27507
+    assert data["total"]["compiled"] / data["total"]["rules"] > 0.95
+    assert len(data["needs_review_by_wording"]) == 3
+
+
+def test_web_page_lists_an_agreements_rules(client):
+    page = client.get("/origin/uk-south-korea")
+    assert page.status_code == 200
+    assert page.text.count('class="notation"') > 500
+    assert "HS code (HS2022)" in page.text
+
+
 def test_web_page_shows_the_legal_text_beside_the_rule(client):
     page = client.get("/origin/uk-south-korea", params={"hs": "846620"})
     assert page.status_code == 200
     assert "CTH | MaxNOM(EXW) &lt;= 45%" in page.text
     assert "ex-works price of the product" in page.text
+    assert "&lt;abbr" not in page.text
+    assert "**" not in page.text
     assert client.get("/origin/uk-atlantis").status_code == 404
     assert client.get("/origin/uk-south-korea", params={"hs": "84x6"}).status_code == 400
 
@@ -142,3 +158,78 @@ def test_rcep_page_reads_codes_in_the_annex_edition(client):
     assert page.status_code == 200
     assert "CC except 01" in page.text
     assert "HS2012" in page.text
+
+
+def test_each_scheme_is_keyed_by_its_own_edition(cli):
+    # CPTPP's rule sets are keyed by HS 2012 codes (0306.21 was split in HS 2017)
+    code, out, _ = cli(
+        "origin", "rules", "-a", "uk-cptpp", "--hs", "0306.21", "--edition", "HS2012", "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["candidates"][0]["source"]["hs_edition"] == "HS2012"
+    code, _, err = cli("origin", "rules", "-a", "uk-cptpp", "--hs", "0306.31")
+    assert code == 2
+    assert "keyed by HS2012 codes" in err
+    code, _, err = cli("origin", "rules", "-a", "uk-eu", "--hs", "8466.20")
+    assert "keyed by HS2017 codes" in err
+
+
+def test_import_uk_replaces_only_the_schemes_it_holds(cli, shared_data, tmp_path):
+    one = tmp_path / "one"
+    (one / "rule_sets").mkdir(parents=True)
+    korea = json.loads(
+        (shared_data / "uk-rules-of-origin" / "rule_sets" / "south-korea.json").read_text()
+    )
+    korea["rule_sets"] = [rs for rs in korea["rule_sets"] if rs["heading"] == "8466"]
+    (one / "rule_sets" / "south-korea.json").write_text(json.dumps(korea))
+    code, out, _ = cli("origin", "import-uk", str(one), "--json")
+    assert code == 0
+    assert json.loads(out)["agreements"] == {"uk-south-korea": 1}
+    code, out, _ = cli("origin", "agreements", "--json")
+    assert len([a for a in json.loads(out) if a["has_rules"]]) == 30  # the others stay
+    code, _, err = cli("origin", "rules", "-a", "uk-south-korea", "--hs", "0101")
+    assert "no rule data of uk-south-korea for 0101" in err  # only 8466 was imported
+    assert cli("origin", "rules", "-a", "uk-vietnam", "--hs", "0101")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("x.json", {"rule_sets": ["abc"]}, "rule set 1 is not an object"),
+        (
+            "x.json",
+            {"rule_sets": [{"min": "01", "max": "0199999999", "rules": []}]},
+            "ten-digit codes",
+        ),
+        (
+            "x.json",
+            {"rule_sets": [{"min": "0100000000", "max": "0199999999", "rules": "abc"}]},
+            "a list of objects",
+        ),
+        (
+            "x.json",
+            {
+                "rule_sets": [
+                    {
+                        "min": "0100000000",
+                        "max": "0199999999",
+                        "rules": [{"rule": "WO", "operator": "and"}],
+                    }
+                ]
+            },
+            "operator",
+        ),
+        ("My Scheme.json", {"rule_sets": []}, "must be a scheme code"),
+    ],
+)
+def test_import_uk_refuses_malformed_folders_and_writes_nothing(
+    cli, tmp_path, name, content, words
+):
+    bad = tmp_path / "bad"
+    (bad / "rule_sets").mkdir(parents=True)
+    (bad / "rule_sets" / name).write_text(json.dumps(content))
+    code, _, err = cli("origin", "import-uk", str(bad))
+    assert code == 2
+    assert words in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "origin" / "uk").exists()

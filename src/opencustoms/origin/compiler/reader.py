@@ -38,6 +38,7 @@ from opencustoms.origin.rules import (
     NeedsReview,
     Node,
     Permit,
+    ShiftLevel,
     SpecificProcess,
     TariffShift,
     ValueBase,
@@ -153,7 +154,18 @@ def _read_line(text: str) -> Node | None:
 
 def _apply_however(node: Node, sentence: str) -> Node | None:
     allowance = _ALLOWANCE.match(sentence)
-    if allowance and isinstance(node, TariffShift) and node.allowance is None:
+    same_level = {
+        "chapter": ShiftLevel.CHAPTER,
+        "heading": ShiftLevel.HEADING,
+        "subheading": ShiftLevel.SUBHEADING,
+    }
+    if (
+        allowance
+        and isinstance(node, TariffShift)
+        and node.allowance is None
+        # "materials of the same heading may be used" relaxes a change of heading only
+        and same_level[allowance["level"].lower()] == node.level
+    ):
         base = ValueBase.FOB if allowance["fob"] else ValueBase.EXW
         return replace(
             node,

@@ -51,7 +51,7 @@ class CompiledRuleSet:
 
 
 def compile_rule_set(
-    raw: dict[str, Any], agreement: str, document: str, edition: HsEdition
+    raw: dict[str, Any], agreement: str, document: str, edition: HsEdition | None
 ) -> CompiledRuleSet:
     texts = [str(r.get("rule") or "") for r in raw.get("rules", [])]
     operators = [r.get("operator") for r in raw.get("rules", [])]

@@ -53,7 +53,7 @@ def flat(text: str) -> str:
 
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s?(?:%|per ?cent)")
 _HS_REF = re.compile(
-    r"\b(chapters?|headings?|subheadings?|heading nos?\.?|sub-headings?)\s+((?:\d{1,6}(?:\.\d{2})?(?:\s*(?:,|and|or|to|-)\s*)?)+)",
+    r"\b(chapters?|headings?|subheadings?|heading nos?\.?|sub-headings?)\s+((?:\d{1,6}(?:\.\d{2})?(?:\s*(?:,|and|or|to|through|-)\s*)?)+)",
     re.I,
 )
 _CODE = re.compile(r"\d{1,6}(?:\.\d{2})?")
