@@ -90,3 +90,17 @@ def test_compile_report_refuses_a_wrong_folder(tmp_path, capsys):
     (tmp_path / "rule_sets" / "x.json").write_text('{"rule_sets": [\n  {"heading": }]}')
     assert run(["origin", "compile-report", "--source", str(tmp_path)]) == 2
     assert "x.json, line 2: not valid JSON" in capsys.readouterr().err
+
+
+def test_rule_sets_as_served_lose_nothing(uk_folder):
+    """The fidelity check again, on whole rule sets as lookups serve them."""
+    lost = {}
+    for scheme in read_schemes(uk_folder):
+        for rule_set in compile_scheme(scheme):
+            rule = rule_set.rule
+            texts = [t for t, ok in zip(rule_set.texts, rule_set.compiled, strict=True) if ok]
+            if texts and not rule.needs_review:
+                missing = lost_facts("\n\n".join(texts), rule.criteria, rule.notes)
+                if missing:
+                    lost[(scheme.agreement, rule_set.heading)] = missing
+    assert lost == {}
