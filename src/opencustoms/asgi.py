@@ -142,7 +142,7 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
         title="opencustoms",
         version=__version__,
         description="Open digital customs platform: origin, certificates, exchange, clearance.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by api/ops.py with Swagger UI from this node
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

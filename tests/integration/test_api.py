@@ -16,6 +16,7 @@ PROBLEM = "application/problem+json"
 #   role: an account kind that may call it (None: public)
 #   object: the route names another organisation's object by {org_id}
 ROUTES = {
+    ("GET", "/api/docs"): {"public": True},
     ("GET", "/api/v1/hs"): {"public": True},
     ("GET", "/api/v1/hs/{code}"): {"public": True},
     ("GET", "/api/v1/origin/agreements"): {"public": True},
@@ -388,7 +389,11 @@ def test_logs_are_json_with_request_ids_and_no_secrets(client, make_actor, capfd
 def test_openapi_documents_the_routes(client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/hs/{code}" in spec["paths"]
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in docs.text  # no CDN: works offline
+    assert "cdn." not in docs.text
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
 def test_an_importer_revokes_a_mandate(client, make_actor):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from opencustoms.access import services
 
 router = APIRouter(tags=["Operations"])
-OPEN_PATHS = ("/healthz", "/metrics")
+OPEN_PATHS = ("/healthz", "/metrics", "/api/docs")
 
 
 @router.get("/healthz")
@@ -24,3 +26,15 @@ def healthz(request: Request) -> dict[str, str]:
 def metrics(request: Request) -> Response:
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """The API's documentation, with Swagger UI served from this node: it works offline."""
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="opencustoms API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
