@@ -175,6 +175,14 @@ def test_lists_show_only_what_the_caller_may_see(client, make_actor):
         (importer.org_id, broker.org_id)
     ]
     assert client.get("/api/v1/mandates", headers=stranger.headers).json() == []
+    page = client.get(
+        "/api/v1/organisations", params={"limit": 1, "offset": 1}, headers=broker.headers
+    )
+    assert len(page.json()) == 1
+    assert (
+        client.get("/api/v1/organisations", params={"limit": 0}, headers=broker.headers).status_code
+        == 400
+    )
 
 
 def test_audit_is_scoped_to_the_jurisdiction(client, make_actor):

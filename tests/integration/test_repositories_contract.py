@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, OrgKind, Role
+from opencustoms.accounts.domain import (
+    Account,
+    ApiToken,
+    Mandate,
+    Organisation,
+    OrgKind,
+    Role,
+    Visibility,
+)
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import Conflict
 from opencustoms.platform.audit import AuditEvent
@@ -76,6 +84,8 @@ def test_tokens_by_hash_and_mandates(uow):
 
 def test_audit_events_newest_first_and_scoped(uow):
     with uow() as u:
+        u.accounts.add_organisation(_org("a"))
+        u.accounts.add_organisation(_org("b"))
         for i, org in enumerate(["org_a", "org_b", "org_a"]):
             u.audit.append(
                 AuditEvent(f"aud_{i}", T0, "x.do", "x", f"x_{i}", org, None, None, None, {"n": i})
@@ -83,7 +93,10 @@ def test_audit_events_newest_first_and_scoped(uow):
         u.commit()
     with uow() as u:
         assert [e.id for e in u.audit.events(10)] == ["aud_2", "aud_1", "aud_0"]
-        assert [e.id for e in u.audit.events(10, {"org_a"})] == ["aud_2", "aud_0"]
+        assert [e.id for e in u.audit.events(10, Visibility(frozenset({"org_a"})))] == [
+            "aud_2",
+            "aud_0",
+        ]
         assert [e.id for e in u.audit.events(1)] == ["aud_2"]
         assert u.audit.events(10)[0].details == {"n": 2}
 
@@ -121,3 +134,27 @@ def test_revocations(uow):
         assert u.accounts.account("acc_1").active is False
         assert u.accounts.mandates_of_broker("org_brk")[0].revoked_at == later
         assert u.accounts.token("tok_none") is None
+
+
+def test_organisations_filtered_and_paged_by_visibility(uow):
+    with uow() as u:
+        u.accounts.add_organisation(_org("a"))  # KR importer
+        u.accounts.add_organisation(_org("b", OrgKind.EXPORTER))
+        u.accounts.add_organisation(
+            Organisation("org_c", "Org c", OrgKind.EXPORTER, Country("VN"), T0)
+        )
+        u.accounts.add_organisation(_org("d", OrgKind.BROKER))
+        u.commit()
+    with uow() as u:
+        ids = lambda v, **kw: [o.id for o in u.accounts.organisations(v, **kw)]  # noqa: E731
+        assert ids(None) == ["org_a", "org_b", "org_c", "org_d"]
+        assert ids(Visibility(frozenset({"org_d"}))) == ["org_d"]
+        korea = Visibility(frozenset({"org_x"}), frozenset({Country("KR")}))
+        assert ids(korea) == ["org_a", "org_b", "org_d"]
+        exporters = Visibility(
+            frozenset(), frozenset({Country("KR")}), frozenset({OrgKind.EXPORTER})
+        )
+        assert ids(exporters) == ["org_b"]
+        assert ids(korea, limit=2) == ["org_a", "org_b"]
+        assert ids(korea, limit=2, offset=2) == ["org_d"]
+        assert ids(Visibility(frozenset())) == []

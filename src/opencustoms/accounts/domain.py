@@ -159,18 +159,40 @@ class Principal:
 
     def can_see(self, org: Organisation) -> bool:
         """Object-level visibility of an organisation and everything it owns."""
-        if self.organisation is None:
-            return False
-        if org.id == self.organisation.id:
-            return True
+        return self.visibility().allows(org)
+
+    def visibility(self) -> Visibility:
+        """Which organisations this principal sees, as a value a store can query by."""
+        own = self.organisation
+        if own is None:
+            return Visibility(ids=frozenset())
         if self.roles & _CUSTOMS_ROLES:
             # an administration sees the organisations under its jurisdiction
-            return org.country == self.organisation.country
+            return Visibility(ids=frozenset({own.id}), countries=frozenset({own.country}))
         if Role.ISSUING_OFFICER in self.roles:
-            return org.kind == OrgKind.EXPORTER and org.country == self.organisation.country
+            # an issuing authority sees the exporters it may certify
+            return Visibility(
+                ids=frozenset({own.id}),
+                countries=frozenset({own.country}),
+                kinds=frozenset({OrgKind.EXPORTER}),
+            )
         if Role.BROKER in self.roles:
-            return org.id in self.mandated_importers
-        return False
+            return Visibility(ids=frozenset({own.id}) | self.mandated_importers)
+        return Visibility(ids=frozenset({own.id}))
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Organisations visible: those listed, and those of `countries` (of `kinds`, if given)."""
+
+    ids: frozenset[str]
+    countries: frozenset[Country] = frozenset()
+    kinds: frozenset[OrgKind] | None = None
+
+    def allows(self, org: Organisation) -> bool:
+        if org.id in self.ids:
+            return True
+        return org.country in self.countries and (self.kinds is None or org.kind in self.kinds)
 
 
 def check_roles(kind: OrgKind, roles: Iterable[Role]) -> frozenset[Role]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from opencustoms import presenters
 from opencustoms.access import guard, services
@@ -60,11 +60,15 @@ def me(ctx: Context = guard(Permission.ACCOUNT_SELF_READ)) -> MeOut:
 
 @router.get("/organisations", response_model=list[OrganisationOut])
 def list_organisations(
-    request: Request, ctx: Context = guard(Permission.ORG_READ)
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500, description="a page of at most this many")] = 100,
+    offset: Annotated[int, Query(ge=0, description="skip this many, by name")] = 0,
+    ctx: Context = guard(Permission.ORG_READ),
 ) -> list[OrganisationOut]:
+    """The organisations the caller may see, by name, a page at a time."""
     return [
         OrganisationOut.model_validate(presenters.organisation(o))
-        for o in services(request).accounts.organisations(ctx)
+        for o in services(request).accounts.organisations(ctx, limit, offset)
     ]
 
 

@@ -7,11 +7,19 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import ColumnElement, Engine, Row, and_, false, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, OrgKind, Role
+from opencustoms.accounts.domain import (
+    Account,
+    ApiToken,
+    Mandate,
+    Organisation,
+    OrgKind,
+    Role,
+    Visibility,
+)
 from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
@@ -33,6 +41,18 @@ def _mandate(row: Row[Any]) -> Mandate:
     return Mandate(row.id, row.importer_id, row.broker_id, row.granted_at, row.revoked_at)
 
 
+def _visible(v: Visibility) -> ColumnElement[bool]:
+    """The domain's visibility rule as a SQL condition on organisations."""
+    o = t.organisations.c
+    by_id: ColumnElement[bool] = o.id.in_(sorted(v.ids)) if v.ids else false()
+    if not v.countries:
+        return by_id
+    in_country: ColumnElement[bool] = o.country.in_(sorted(c.alpha2 for c in v.countries))
+    if v.kinds is not None:
+        in_country = and_(in_country, o.kind.in_(sorted(k.value for k in v.kinds)))
+    return or_(by_id, in_country)
+
+
 class SqlAccounts:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -52,9 +72,14 @@ class SqlAccounts:
         row = self.s.execute(select(t.organisations).where(t.organisations.c.id == org_id)).first()
         return _org(row) if row else None
 
-    def organisations(self) -> Sequence[Organisation]:
-        rows = self.s.execute(select(t.organisations).order_by(t.organisations.c.name))
-        return [_org(r) for r in rows]
+    def organisations(
+        self, visible: Visibility | None = None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Organisation]:
+        query = select(t.organisations).order_by(t.organisations.c.name, t.organisations.c.id)
+        if visible is not None:
+            query = query.where(_visible(visible))
+        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        return [_org(r) for r in self.s.execute(query)]
 
     def add_account(self, account: Account) -> None:
         self.s.execute(
@@ -173,10 +198,11 @@ class SqlAuditLog:
             )
         )
 
-    def events(self, limit: int, organisation_ids: set[str] | None = None) -> Sequence[AuditEvent]:
+    def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]:
         query = select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit)
-        if organisation_ids is not None:
-            query = query.where(t.audit_events.c.organisation_id.in_(sorted(organisation_ids)))
+        if visible is not None:
+            orgs = select(t.organisations.c.id).where(_visible(visible))
+            query = query.where(t.audit_events.c.organisation_id.in_(orgs))
         return [
             AuditEvent(
                 id=r.id,

@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation
+from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, Visibility
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
@@ -39,8 +39,12 @@ class FakeAccounts:
     def organisation(self, org_id: str) -> Organisation | None:
         return self.st.organisations.get(org_id)
 
-    def organisations(self) -> Sequence[Organisation]:
-        return sorted(self.st.organisations.values(), key=lambda o: o.name)
+    def organisations(
+        self, visible: Visibility | None = None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Organisation]:
+        found = sorted(self.st.organisations.values(), key=lambda o: (o.name, o.id))
+        found = [o for o in found if visible is None or visible.allows(o)]
+        return found[offset : offset + limit if limit is not None else None]
 
     def add_account(self, account: Account) -> None:
         if account.organisation_id not in self.st.organisations:
@@ -96,11 +100,13 @@ class FakeAuditLog:
     def append(self, event: AuditEvent) -> None:
         self.st.audit.append(replace(event))
 
-    def events(self, limit: int, organisation_ids: set[str] | None = None) -> Sequence[AuditEvent]:
+    def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]:
+        orgs = self.st.organisations
         chosen = [
             e
             for e in reversed(self.st.audit)
-            if organisation_ids is None or e.organisation_id in organisation_ids
+            if visible is None
+            or (e.organisation_id in orgs and visible.allows(orgs[e.organisation_id]))
         ]
         return chosen[:limit]
 
