@@ -1,0 +1,541 @@
+"""Reading bills of materials from JSON, CSV and XLSX: one format, three files.
+
+JSON nests sub-assemblies (`"bom": {...}` on a material). CSV and XLSX carry
+the same columns as an indented BOM: a `level` column, 0 for the product,
+1 for its materials, 2 for the materials of the level-1 line above, and so on.
+Every problem is reported at once, with its line (or row) and column; a file
+with any problem gives no BOM at all.
+
+Columns: level, line, part, hs, description, quantity, unit, value, weight_kg,
+origin_country, originating, evidence, evidence_reference, evidence_issuer,
+evidence_valid_from, evidence_valid_to, ex_works_price, fob_price, currency,
+processes (separated by ";"), rule_set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from opencustoms.kernel.countries import Country
+from opencustoms.kernel.errors import N_, DomainError, Finding, InvalidInput
+from opencustoms.kernel.hs import HsCode, HsEdition
+from opencustoms.kernel.money import Currency, Money
+from opencustoms.origin.bom import Bom, Evidence, EvidenceKind, Material, Product
+
+COLUMNS = (
+    "level",
+    "line",
+    "part",
+    "hs",
+    "description",
+    "quantity",
+    "unit",
+    "value",
+    "weight_kg",
+    "origin_country",
+    "originating",
+    "evidence",
+    "evidence_reference",
+    "evidence_issuer",
+    "evidence_valid_from",
+    "evidence_valid_to",
+    "ex_works_price",
+    "fob_price",
+    "currency",
+    "processes",
+    "rule_set",
+)
+MAX_LINES = 200_000
+
+
+@dataclass
+class _Problems:
+    source: str
+    found: list[Finding] = field(default_factory=list)
+
+    def add(self, where: str, column: str, message: str, **params: Any) -> None:
+        self.found.append(
+            Finding(
+                "bom.invalid",
+                N_("%(source)s, %(where)s, %(column)s: %(detail)s"),
+                {
+                    "source": self.source,
+                    "where": where,
+                    "column": column,
+                    "detail": Finding("bom.detail", message, params),
+                },
+                field=column,
+            )
+        )
+
+    def wrap(self, where: str, column: str, error: DomainError) -> None:
+        f = error.finding
+        self.found.append(
+            Finding(
+                f.code,
+                N_("%(source)s, %(where)s, %(column)s: %(detail)s"),
+                {"source": self.source, "where": where, "column": column, "detail": f},
+                field=column,
+            )
+        )
+
+
+class _Reader:
+    """Turns one record (a JSON object or a CSV row as a dict) into values, noting problems."""
+
+    def __init__(self, problems: _Problems, edition: HsEdition) -> None:
+        self.p = problems
+        self.edition = edition
+
+    def text(self, rec: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+        value = rec.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.p.add(where, key, N_("a value is required here"))
+            return None
+        return str(value).strip()
+
+    def decimal(
+        self, rec: dict[str, Any], key: str, where: str, required: bool = False
+    ) -> Decimal | None:
+        value = self.text(rec, key, where, required)
+        if value is None:
+            return None
+        if isinstance(rec.get(key), float):
+            value = repr(rec[key])  # JSON numbers arrive as floats: keep their written digits
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            self.p.add(where, key, N_("'%(value)s' is not a number"), value=value[:32])
+            return None
+        if not number.is_finite() or number < 0:
+            self.p.add(where, key, N_("'%(value)s' must be zero or more"), value=value[:32])
+            return None
+        return number
+
+    def hs(self, rec: dict[str, Any], where: str) -> HsCode | None:
+        value = self.text(rec, "hs", where, required=True)
+        if value is None:
+            return None
+        try:
+            return HsCode(value, self.edition)
+        except DomainError as e:
+            self.p.wrap(where, "hs", e)
+            return None
+
+    def money(
+        self,
+        rec: dict[str, Any],
+        key: str,
+        where: str,
+        currency: Currency | None,
+        required: bool = False,
+    ) -> Money | None:
+        amount = self.decimal(rec, key, where, required)
+        if amount is None or currency is None:
+            return None
+        try:
+            return Money(amount, currency)
+        except DomainError as e:
+            self.p.wrap(where, key, e)
+            return None
+
+    def day(self, rec: dict[str, Any], key: str, where: str) -> date | None:
+        value = self.text(rec, key, where)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.p.add(
+                where, key, N_("'%(value)s' is not a date: write YYYY-MM-DD"), value=value[:32]
+            )
+            return None
+
+    def flag(self, rec: dict[str, Any], key: str, where: str) -> bool | None:
+        value = rec.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("", "null", "unknown"):
+            return None
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        self.p.add(where, key, N_("'%(value)s' is not true, false or empty"), value=text[:16])
+        return None
+
+    def evidence(self, rec: dict[str, Any], where: str) -> Evidence | None:
+        kind = self.text(rec, "evidence", where)
+        if kind is None:
+            return None
+        try:
+            chosen = EvidenceKind(kind.lower())
+        except ValueError:
+            allowed = ", ".join(e.value for e in EvidenceKind)
+            self.p.add(
+                where,
+                "evidence",
+                N_("'%(value)s' is not a kind of evidence; use %(allowed)s"),
+                value=kind[:32],
+                allowed=allowed,
+            )
+            return None
+        start, end = (
+            self.day(rec, "evidence_valid_from", where),
+            self.day(rec, "evidence_valid_to", where),
+        )
+        if start and end and end < start:
+            self.p.add(where, "evidence_valid_to", N_("the validity ends before it begins"))
+        return Evidence(
+            chosen,
+            self.text(rec, "evidence_reference", where),
+            self.text(rec, "evidence_issuer", where),
+            start,
+            end,
+        )
+
+    def product(self, rec: dict[str, Any], where: str) -> tuple[Product | None, Currency | None]:
+        currency = None
+        code = self.text(rec, "currency", where, required=True)
+        if code is not None:
+            try:
+                currency = Currency(code)
+            except DomainError as e:
+                self.p.wrap(where, "currency", e)
+        hs = self.hs(rec, where)
+        description = self.text(rec, "description", where, required=True)
+        exw = self.money(rec, "ex_works_price", where, currency)
+        fob = self.money(rec, "fob_price", where, currency)
+        if rec.get("ex_works_price") in (None, "") and rec.get("fob_price") in (None, ""):
+            self.p.add(where, "ex_works_price", N_("give the ex-works price or the FOB price"))
+        processes = rec.get("processes") or ()
+        if isinstance(processes, str):
+            processes = processes.split(";")
+        procs = tuple(str(p).strip() for p in processes if str(p).strip())
+        if hs is None or description is None:
+            return None, currency
+        return Product(
+            hs,
+            description,
+            exw,
+            fob,
+            procs,
+            self.text(rec, "rule_set", where),
+            self.text(rec, "part", where),
+        ), currency
+
+    def material(
+        self, rec: dict[str, Any], where: str, currency: Currency | None, line: int, sub: Bom | None
+    ) -> Material | None:
+        hs = self.hs(rec, where)
+        description = self.text(rec, "description", where, required=True)
+        value = self.money(rec, "value", where, currency, required=True)
+        country = None
+        if (code := self.text(rec, "origin_country", where)) is not None:
+            try:
+                country = Country(code)
+            except DomainError as e:
+                self.p.wrap(where, "origin_country", e)
+        originating = self.flag(rec, "originating", where)
+        evidence = self.evidence(rec, where)
+        if originating is True and evidence is None:
+            self.p.add(
+                where,
+                "evidence",
+                N_("an originating material needs its evidence (or leave 'originating' empty)"),
+            )
+        if hs is None or description is None or value is None:
+            return None
+        return Material(
+            line,
+            hs,
+            description,
+            value,
+            self.decimal(rec, "quantity", where),
+            self.text(rec, "unit", where),
+            self.decimal(rec, "weight_kg", where),
+            country,
+            originating,
+            evidence,
+            sub,
+        )
+
+
+def _finish(problems: _Problems, bom: Bom | None) -> Bom:
+    if problems.found or bom is None:
+        if not problems.found:
+            problems.found.append(
+                Finding(
+                    "bom.empty",
+                    N_("%(source)s holds no bill of materials."),
+                    {"source": problems.source},
+                )
+            )
+        raise InvalidInput(*problems.found)
+    _check_cycles(bom, problems)
+    if problems.found:
+        raise InvalidInput(*problems.found)
+    return bom
+
+
+def _check_cycles(bom: Bom, problems: _Problems, ancestors: tuple[str, ...] = ()) -> None:
+    """A sub-assembly cannot contain itself: the same part under its own BOM is an error."""
+    part = bom.product.part
+    if part is not None and part in ancestors:
+        problems.add(
+            "part " + part,
+            "bom",
+            N_("the part contains itself: %(chain)s"),
+            chain=" > ".join((*ancestors, part)),
+        )
+        return
+    chain = (*ancestors, part) if part else ancestors
+    for material in bom.materials:
+        if material.bom is not None:
+            _check_cycles(material.bom, problems, chain)
+
+
+def read_json(text: str, source: str, edition: HsEdition) -> Bom:
+    problems = _Problems(source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        problems.add(f"line {e.lineno}", "json", N_("not valid JSON (%(problem)s)"), problem=e.msg)
+        raise InvalidInput(*problems.found) from None
+    reader = _Reader(problems, edition)
+
+    def bom(node: Any, path: str) -> Bom | None:
+        if not isinstance(node, dict) or not isinstance(node.get("product"), dict):
+            problems.add(path, "product", N_("expected an object with 'product' and 'materials'"))
+            return None
+        product, currency = reader.product(node["product"], f"{path} product")
+        materials = node.get("materials")
+        if not isinstance(materials, list) or not materials:
+            problems.add(path, "materials", N_("expected a list of at least one material"))
+            return None
+        if len(materials) > MAX_LINES:
+            problems.add(path, "materials", N_("more than %(max)s lines"), max=MAX_LINES)
+            return None
+        out = []
+        for index, rec in enumerate(materials, start=1):
+            where = f"{path} material {index}"
+            if not isinstance(rec, dict):
+                problems.add(where, "material", N_("expected an object"))
+                continue
+            if isinstance(rec.get("evidence"), dict):  # JSON nests evidence; rows flatten it
+                ev = rec["evidence"]
+                rec = {
+                    **rec,
+                    "evidence": ev.get("kind"),
+                    **{
+                        f"evidence_{k}": ev.get(k)
+                        for k in ("reference", "issuer", "valid_from", "valid_to")
+                    },
+                }
+            sub = bom(rec["bom"], f"{where} bom") if rec.get("bom") is not None else None
+            line = rec.get("line", index)
+            m = reader.material(rec, where, currency, line if isinstance(line, int) else index, sub)
+            if m is not None:
+                out.append(m)
+        return Bom(product, tuple(out)) if product is not None else None
+
+    return _finish(problems, bom(data, "bom"))
+
+
+def read_rows(
+    rows: list[tuple[int, dict[str, Any]]], source: str, edition: HsEdition, unit: str
+) -> Bom:
+    """An indented BOM from rows (CSV lines or XLSX rows); `unit` names them in messages."""
+    problems = _Problems(source)
+    reader = _Reader(problems, edition)
+    if not rows:
+        return _finish(problems, None)
+    if len(rows) > MAX_LINES:
+        problems.add(f"{unit} {MAX_LINES}", "level", N_("more than %(max)s lines"), max=MAX_LINES)
+        raise InvalidInput(*problems.found)
+    # stack of (level, product, currency, materials) for the BOMs being built
+    stack: list[
+        tuple[int, Product | None, Currency | None, list[Material], dict[str, Any], str]
+    ] = []
+    root: Bom | None = None
+
+    def close(until: int) -> None:
+        nonlocal root
+        while stack and stack[-1][0] >= until:
+            level, product, _currency, materials, rec, where = stack.pop()
+            built = Bom(product, tuple(materials)) if product is not None and materials else None
+            if product is not None and not materials:
+                problems.add(
+                    where, "level", N_("a product needs at least one material at the next level")
+                )
+            if level == 0:
+                root = built
+            elif stack:
+                parent = stack[-1]
+                m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), built)
+                if m is not None:
+                    parent[3].append(m)
+
+    for number, rec in rows:
+        where = f"{unit} {number}"
+        level_text = str(rec.get("level") or "").strip()
+        if not level_text.isdigit():
+            problems.add(
+                where,
+                "level",
+                N_("'%(value)s' is not a level: 0 for the product, 1 for its materials"),
+                value=level_text[:8],
+            )
+            continue
+        level = int(level_text)
+        if level == 0 and (stack or root is not None):
+            problems.add(where, "level", N_("only one product (level 0) per file"))
+            continue
+        if level > 0 and not stack:
+            problems.add(where, "level", N_("a material comes before any product (level 0)"))
+            continue
+        if stack and level > stack[-1][0] + 1:
+            problems.add(
+                where,
+                "level",
+                N_("level %(level)s cannot follow level %(previous)s"),
+                level=level,
+                previous=stack[-1][0],
+            )
+            continue
+        close(level)
+        if level == 0:
+            product, currency = reader.product(rec, where)
+            stack.append((0, product, currency, [], rec, where))
+            continue
+        parent = stack[-1]
+        # a material row opens a sub-assembly if rows of the next level follow; decide on close
+        is_parent = _next_level_is_deeper(rows, number, level)
+        if is_parent:
+            # a sub-assembly: price defaults to its value in the parent, currency to the parent's
+            sub = {
+                **rec,
+                "currency": rec.get("currency") or (parent[2].code if parent[2] else None),
+                "ex_works_price": rec.get("ex_works_price") or rec.get("value"),
+            }
+            product, _currency = reader.product(sub, where)
+            stack.append((level, product, parent[2], [], rec, where))
+        else:
+            m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), None)
+            if m is not None:
+                parent[3].append(m)
+    close(0)
+    return _finish(problems, root)
+
+
+def _line(rec: dict[str, Any], default: int) -> int:
+    value = str(rec.get("line") or "").strip()
+    return int(value) if value.isdigit() else default
+
+
+def _next_level_is_deeper(rows: list[tuple[int, dict[str, Any]]], number: int, level: int) -> bool:
+    for n, rec in rows:
+        if n > number:
+            text = str(rec.get("level") or "").strip()
+            return text.isdigit() and int(text) > level
+    return False
+
+
+def read_csv(text: str, source: str, edition: HsEdition) -> Bom:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [
+        c for c in ("level", "hs", "description", "value") if c not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise InvalidInput(
+            Finding(
+                "bom.bad_header",
+                N_("%(source)s, line 1: the header lacks %(columns)s; the columns are %(all)s."),
+                {"source": source, "columns": ", ".join(missing), "all": ", ".join(COLUMNS)},
+            )
+        )
+    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+    if unknown:
+        raise InvalidInput(
+            Finding(
+                "bom.bad_header",
+                N_("%(source)s, line 1: unknown column(s) %(columns)s; the columns are %(all)s."),
+                {"source": source, "columns": ", ".join(unknown), "all": ", ".join(COLUMNS)},
+            )
+        )
+    rows = [
+        (reader.line_num, dict(row))
+        for row in reader
+        if any((v or "").strip() for v in row.values())
+    ]
+    return read_rows(rows, source, edition, "line")
+
+
+def read_xlsx(data: bytes, source: str, edition: HsEdition) -> Bom:
+    from openpyxl import load_workbook  # imported here: only XLSX needs it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise InvalidInput(
+            Finding(
+                "bom.bad_xlsx",
+                N_("%(source)s is not a readable XLSX workbook."),
+                {"source": source},
+            )
+        ) from None
+    sheet = book.worksheets[0]
+    rows_iter = sheet.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows_iter, ())]
+    text_rows = []
+    for number, values in enumerate(rows_iter, start=2):
+        if values and any(v not in (None, "") for v in values):
+            rec = {
+                h: ("" if v is None else (v.isoformat() if isinstance(v, date) else str(v)))
+                for h, v in zip(header, values, strict=False)
+                if h
+            }
+            text_rows.append((number, rec))
+    book.close()
+    unknown = [h for h in header if h and h not in COLUMNS]
+    if unknown or "level" not in header:
+        raise InvalidInput(
+            Finding(
+                "bom.bad_header",
+                N_("%(source)s, row 1: the columns are %(all)s."),
+                {"source": source, "all": ", ".join(COLUMNS)},
+            )
+        )
+    return read_rows(text_rows, source, edition, "row")
+
+
+def read_bom(data: bytes, name: str, edition: HsEdition) -> Bom:
+    """A BOM from a file's bytes, by its extension: .json, .csv or .xlsx."""
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        return read_xlsx(data, name, edition)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            Finding("bom.not_utf8", N_("%(source)s is not UTF-8 text."), {"source": name})
+        ) from None
+    if lower.endswith(".json"):
+        return read_json(text, name, edition)
+    if lower.endswith(".csv"):
+        return read_csv(text, name, edition)
+    raise InvalidInput(
+        Finding(
+            "bom.unknown_format",
+            N_("%(source)s: give a .json, .csv or .xlsx file."),
+            {"source": name},
+        )
+    )
