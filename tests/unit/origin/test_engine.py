@@ -1,0 +1,114 @@
+"""The engine: each criterion against a BOM, with its result, reason and margin."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from opencustoms.kernel.hs import HsEdition
+from opencustoms.origin.bom_io import read_json
+from opencustoms.origin.engine import Facts, Result, criterion, evaluate
+from opencustoms.origin.notation import parse_criteria
+
+BOMS = Path(__file__).parents[2] / "fixtures" / "origin" / "boms"
+DAY = date(2026, 6, 1)
+
+
+def _bom(**changes):
+    data = json.loads((BOMS / "lathe-parts.json").read_text())
+    for key, value in changes.items():
+        data["product"][key] = value
+    return read_json(json.dumps(data), "b.json", HsEdition.HS2022)
+
+
+def _run(rule, bom=None, on=DAY):
+    return evaluate(parse_criteria(rule), Facts.of(bom or _bom(), on))
+
+
+def test_the_uk_korea_rule_for_8466_by_either_alternative():
+    # non-originating: steel 180 (7214), clamp sub-assembly counts (self-produced), housings originate
+    outcome = _run("CTH | MaxNOM(EXW) <= 45%")
+    assert outcome.result is Result.PASSED
+    assert criterion(outcome) == "CTH"
+    steel_only = outcome.parts[1]
+    assert (
+        steel_only.render()
+        == "non-originating materials 18.00% of EXW, limit 45%: 27.00 points under"
+    )
+
+
+def test_a_failing_change_of_heading_names_its_lines():
+    outcome = _run("CTH", _bom(hs="7214.20"))  # the product in the steel bars' own heading
+    assert outcome.result is Result.FAILED
+    assert outcome.lines == (1,)
+    assert outcome.render() == "1 materials fail CTH: lines 1"
+
+
+def test_margins_over_a_limit():
+    outcome = _run("MaxNOM(EXW) <= 15%")
+    assert outcome.result is Result.FAILED
+    assert "over" in outcome.render()
+    assert "3.00 points" in outcome.render()
+
+
+def test_an_expired_declaration_turns_a_material_non_originating():
+    outcome = _run("MaxNOM(EXW) <= 25%", on=date(2027, 3, 1))  # housings' declaration ended 2026
+    assert outcome.result is Result.FAILED
+    assert "30.00%" in outcome.render()
+
+
+def test_exceptions_allowances_and_permits():
+    assert _run("CTH except 7214").result is Result.FAILED
+    same = _bom(hs="7214.20")
+    assert _run("CTH allow 20%(EXW)", same).result is Result.PASSED  # 18% of EXW within 20%
+    assert _run("CTH allow 10%(EXW)", same).result is Result.FAILED
+    assert _run("CTH permit(hs(7214))", same).result is Result.PASSED
+    assert (
+        _run('CTH permit("steel bars")', same).result is Result.UNKNOWN
+    )  # named only: cannot match
+
+
+def test_rvc_build_down_is_computed_and_build_up_needs_costs():
+    build_down = _run("RVC(build-down, FOB) >= 40%")
+    assert build_down.result is Result.PASSED
+    assert "82.86%" in build_down.render()  # (1050 - 180) / 1050
+    assert _run("RVC(build-up, FOB) >= 60%").result is Result.UNKNOWN
+    assert (
+        _run("RVC(build-up, FOB) >= 10%").result is Result.PASSED
+    )  # originating materials alone suffice
+    focused = _run("RVC(focused-value, FOB, hs(8483)) >= 40%")
+    assert focused.result is Result.PASSED  # the only focused material originates
+
+
+def test_rcep_alternatives_pass_on_the_build_down_formula():
+    outcome = _run(
+        "CTSH | RVC(build-down, FOB) >= 40% | RVC(build-up, FOB) >= 40%", _bom(hs="8466.93")
+    )
+    assert outcome.result is Result.PASSED
+
+
+@pytest.mark.parametrize(
+    ("rule", "result"),
+    [
+        ("WO", Result.FAILED),
+        ("PE", Result.FAILED),
+        ("WO(hs(7326))", Result.PASSED),
+        ('From("yarn")', Result.UNKNOWN),
+        ('Process("assembly")', Result.PASSED),
+        ('Process("printing")', Result.UNKNOWN),
+        ("REVIEW", Result.UNKNOWN),
+        ("NOM <= OM", Result.PASSED),
+        ("CTH & PE", Result.FAILED),
+        ("REVIEW | CTH", Result.PASSED),
+        ("REVIEW | PE", Result.UNKNOWN),
+    ],
+)
+def test_each_kind_of_criterion(rule, result):
+    assert _run(rule).result is result
+
+
+def test_a_price_the_rule_needs_must_be_given():
+    outcome = _run("MaxNOM(FOB) <= 50%", _bom(fob_price=None))
+    assert outcome.result is Result.UNKNOWN
+    assert outcome.render() == "the FOB price is needed"
