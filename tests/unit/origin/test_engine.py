@@ -2,9 +2,12 @@
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin.bom_io import read_json
@@ -112,3 +115,58 @@ def test_a_price_the_rule_needs_must_be_given():
     outcome = _run("MaxNOM(FOB) <= 50%", _bom(fob_price=None))
     assert outcome.result is Result.UNKNOWN
     assert outcome.render() == "the FOB price is needed"
+
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2)
+
+
+def _two_lines(price, first, second, first_originating):
+    data = {
+        "product": {
+            "hs": "8466.20",
+            "description": "x",
+            "ex_works_price": str(price),
+            "fob_price": str(price),
+            "currency": "EUR",
+        },
+        "materials": [
+            {
+                "hs": "7214.20",
+                "description": "a",
+                "value": str(first),
+                "originating": first_originating or None,
+                "evidence": {"kind": "wholly-obtained"} if first_originating else None,
+            },
+            {"hs": "7318.15", "description": "b", "value": str(second)},
+        ],
+    }
+    return read_json(json.dumps(data), "b.json", HsEdition.HS2022)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amounts, amounts, amounts, st.decimals(min_value=0, max_value=100, places=0))
+def test_value_rules_are_monotonic_and_consistent(price, first, second, limit):
+    nom = evaluate(
+        parse_criteria(f"MaxNOM(FOB) <= {limit}%"),
+        Facts.of(_two_lines(price, first, second, False), DAY),
+    )
+    more = evaluate(
+        parse_criteria(f"MaxNOM(FOB) <= {limit}%"),
+        Facts.of(_two_lines(price, first + 1, second, False), DAY),
+    )
+    # more non-originating value never turns a failure into a pass
+    assert not (nom.result is Result.FAILED and more.result is Result.PASSED)
+    # making a material originating never turns a pass into a failure
+    better = evaluate(
+        parse_criteria(f"MaxNOM(FOB) <= {limit}%"),
+        Facts.of(_two_lines(price, first, second, True), DAY),
+    )
+    assert not (nom.result is Result.PASSED and better.result is Result.FAILED)
+    # build-down RVC and MaxNOM on the same price say the same thing
+    rvc = evaluate(
+        parse_criteria(f"RVC(build-down, FOB) >= {100 - limit}%"),
+        Facts.of(_two_lines(price, first, second, False), DAY),
+    )
+    share = (first + second) * 100 / price
+    if abs(share - limit) > Decimal("0.01"):  # away from the rounding edge
+        assert (nom.result is Result.PASSED) == (rvc.result is Result.PASSED)
