@@ -8,11 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
+from opencustoms.i18n import label
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.compiler.text import plain
+from opencustoms.origin.determination import Determination
+from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
+from opencustoms.origin.rules import AnyOf
 from opencustoms.platform.audit import AuditEvent
 
 
@@ -141,4 +145,40 @@ def rule_lookup(found: RuleLookup) -> dict[str, Any]:
         "code": found.code.digits,
         "edition": found.code.edition.value,
         "candidates": [rule_set(rs) for rs in found.candidates],
+    }
+
+
+def outcome(o: Outcome) -> dict[str, Any]:
+    return {
+        "rule": o.notation,
+        "result": o.result.value,
+        "reason": o.render(label),
+        "lines": list(o.lines),
+        "parts": [outcome(p) for p in o.parts],
+    }
+
+
+def determination(d: Determination) -> dict[str, Any]:
+    top = d.outcome
+    alternatives = (
+        [outcome(p) for p in top.parts]
+        if top is not None and isinstance(top.node, AnyOf)
+        else ([outcome(top)] if top is not None else [])
+    )
+    margin = None
+    if top is not None:
+        deciding = list(top.parts if isinstance(top.node, AnyOf) else (top,))
+        margin = "; ".join(p.render(label) for p in deciding)
+    return {
+        "agreement": d.agreement,
+        "verdict": d.verdict.value,
+        "criterion": d.criterion,
+        "rule_set": rule_set(d.rule_set) if d.rule_set is not None else None,
+        "alternatives": alternatives,
+        "margin": margin,
+        "tolerance_used": d.tolerance_used,
+        "cumulation_used": list(d.cumulation_lines),
+        "rolled_up": list(d.rolled_up_lines),
+        "candidates": [rs.heading for rs in d.candidates],
+        "notes": [label(n) for n in d.notes],
     }

@@ -70,7 +70,11 @@ def run(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except DomainError as e:
-        fail_line(e.finding.render(_))
+        # every problem found, one line each (a file may have many)
+        for finding in e.findings[:50]:
+            fail_line(finding.render(_))
+        if len(e.findings) > 50:
+            fail_line(_("... and %(count)s more problems") % {"count": len(e.findings) - 50})
         return 2
     except KeyboardInterrupt:
         return 130

@@ -9,10 +9,12 @@ from rich.table import Table
 
 from opencustoms import presenters
 from opencustoms.bootstrap import imported_uk_folder
-from opencustoms.cli.common import JsonOption, out, print_json, services
+from opencustoms.cli.common import JsonOption, fail, out, print_json, services
 from opencustoms.i18n import _
+from opencustoms.kernel.dates import legal_date, parse_legal_date
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin import agreements as catalogue
+from opencustoms.origin.bom_io import read_bom
 from opencustoms.origin.report import CompileReport
 from opencustoms.origin.uk import compile_scheme, read_schemes
 from opencustoms.settings import Settings
@@ -164,3 +166,57 @@ def import_uk(
         _("Imported %(agreements)s agreements (%(rule_sets)s rule sets) into %(target)s.")
         % {"agreements": len(counts), "rule_sets": sum(counts.values()), "target": target}
     )
+
+
+@app.command(
+    "determine",
+    help=_("Whether a product qualifies as originating under an agreement, with its evidence."),
+)
+def determine(
+    agreement: str = typer.Option(
+        ..., "--agreement", "-a", help=_("The agreement's id, e.g. uk-south-korea.")
+    ),
+    bom: Path = typer.Option(..., "--bom", help=_("The bill of materials: .json, .csv or .xlsx.")),
+    on: str | None = typer.Option(
+        None, "--date", help=_("The day whose law and declarations apply (default today).")
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    svc = services()
+    try:
+        day = parse_legal_date(on, "date") if on else legal_date(svc.clock.now(), svc.office_zone)
+        try:
+            data = bom.read_bytes()
+        except OSError as e:
+            fail(_("Cannot read %(path)s: %(reason)s") % {"path": bom, "reason": type(e).__name__})
+        edition = svc.origin.edition(agreement)
+        parsed = read_bom(data, bom.name, edition or HsEdition.HS2022)
+        found = catalogue.determine(svc.origin, agreement, parsed, day)
+    finally:
+        svc.close()
+    result = presenters.determination(found)
+    if as_json:
+        print_json({**result, "date": day.isoformat()})
+        return
+    verdict = {
+        "originating": _("originating"),
+        "not_originating": _("not originating"),
+        "insufficient_data": _("insufficient data"),
+    }[result["verdict"]]
+    out.print(f"[bold]{verdict}[/]" + (f"  ({result['criterion']})" if result["criterion"] else ""))
+    if result["rule_set"]:
+        out.print(f"  {result['rule_set']['heading']}: {result['rule_set']['rule']}", markup=False)
+    for alt in result["alternatives"]:
+        out.print(f"  [{alt['result']}] {alt['rule']}: {alt['reason']}", markup=False)
+    if result["candidates"]:
+        out.print(
+            "  " + _("candidates: %(list)s") % {"list": ", ".join(result["candidates"])},
+            markup=False,
+        )
+    if result["tolerance_used"]:
+        out.print(
+            "  " + _("general tolerance used: %(detail)s") % {"detail": result["tolerance_used"]},
+            markup=False,
+        )
+    for note in result["notes"]:
+        out.print(f"  - {note}", markup=False)

@@ -13,11 +13,15 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from opencustoms.kernel.errors import N_, NotFound
 from opencustoms.kernel.hs import EditionMismatch, HsCode, HsEdition
+from opencustoms.origin.bom import Bom
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
+from opencustoms.origin.determination import Determination, Verdict
+from opencustoms.origin.determination import determine as run_determination
 from opencustoms.origin.profile import Profile
 from opencustoms.origin.profiles.loader import shipped_profiles
 from opencustoms.origin.rcep import RCEP, rcep_edition, rcep_rule_sets
@@ -183,6 +187,22 @@ class AgreementCatalogue:
                 code=hs.dotted(),
             )
         return RuleLookup(agreement, hs, found)
+
+
+def determine(
+    catalogue: AgreementCatalogue, agreement_id: str, bom: Bom, on: date
+) -> Determination:
+    """The verdict for a BOM under an agreement; sub-assemblies are determined the same way."""
+    lookup = catalogue.rules_for(agreement_id, bom.product.hs)
+    profile = catalogue.agreement(agreement_id).profile
+
+    def sub(sub_bom: Bom) -> Verdict:
+        try:
+            return determine(catalogue, agreement_id, sub_bom, on).verdict
+        except NotFound:
+            return Verdict.INSUFFICIENT_DATA
+
+    return run_determination(agreement_id, bom, lookup.candidates, profile, on, sub)
 
 
 def compile_report(catalogue: AgreementCatalogue) -> CompileReport:

@@ -82,6 +82,7 @@ class Facts:
     bom: Bom
     on: date
     originating: Callable[[Material], bool]
+    tolerated: frozenset[int] = frozenset()  # lines the general tolerance exempts from a CTC
 
     @classmethod
     def of(cls, bom: Bom, on: date) -> Facts:
@@ -294,6 +295,8 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
     failing: list[Material] = []
     same_level: list[Material] = []
     for m in facts.non_originating():
+        if m.line in facts.tolerated:
+            continue  # within the general tolerance (the agreement's profile)
         if any(p.threshold is None and _covers(p.materials.hs, m) for p in node.permits):
             continue  # expressly permitted, whatever its classification
         if (

@@ -233,3 +233,43 @@ def test_import_uk_refuses_malformed_folders_and_writes_nothing(
     assert words in err
     assert "Traceback" not in err
     assert not (tmp_path / "origin" / "uk").exists()
+
+
+def test_determine_command(cli):
+    from pathlib import Path
+
+    bom = Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    code, out, _ = cli(
+        "origin",
+        "determine",
+        "-a",
+        "uk-south-korea",
+        "--bom",
+        str(bom),
+        "--date",
+        "2026-06-01",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["verdict"] == "originating"
+    assert data["criterion"] == "CTH"
+    assert data["rule_set"]["rule"] == "CTH | MaxNOM(EXW) <= 45%"
+    assert [a["result"] for a in data["alternatives"]] == ["passed", "passed"]
+    assert "18.00% of EXW, limit 45%" in data["margin"]
+    assert data["rolled_up"] == [3]
+    code, out, _ = cli(
+        "origin", "determine", "-a", "uk-south-korea", "--bom", str(bom), "--date", "2026-06-01"
+    )
+    assert "originating  (CTH)" in out
+    code, _, err = cli("origin", "determine", "-a", "uk-south-korea", "--bom", "/nonexistent.json")
+    assert code == 2
+    assert "Cannot read" in err
+
+
+def test_determine_reports_every_bom_error(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("level,hs,description,value\n0,8466.20,x,\n1,84x1,,abc\n")
+    code, _, err = cli("origin", "determine", "-a", "uk-south-korea", "--bom", str(bad))
+    assert code == 2
+    assert "bad.csv, line 3, hs" in err

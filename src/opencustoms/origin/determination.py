@@ -1,0 +1,233 @@
+"""Origin determination: a product's verdict under an agreement, with its evidence.
+
+The pipeline follows the origin chapters of the agreements (e.g. RCEP
+Articles 3.2 to 3.7; UK–Korea ORD Articles 2 to 6):
+
+1. the applicable rule set (an "ex" heading with several candidates needs the
+   BOM to name one, or the answer is insufficient data);
+2. cumulation: a material with a proof of origin counts as originating only
+   if it originates in a party or a cumulation partner of the profile;
+3. roll-up: a sub-assembly the producer made counts as originating when its
+   own determination says so (its materials are then not counted again);
+4. produced exclusively from originating materials (PE), for every line;
+5. the product-specific rule, every alternative evaluated;
+6. the general tolerance, as the profile allows: non-originating materials
+   that fail the change of classification are disregarded up to its share,
+   unless the product's chapter is excluded (they still count in any value rule);
+7. the insufficient-operations veto, from the product's declared processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from opencustoms.kernel.errors import N_, InvalidInput
+from opencustoms.origin.bom import Bom, EvidenceKind, Material
+from opencustoms.origin.compiler.ruleset import CompiledRuleSet
+from opencustoms.origin.engine import Facts, Outcome, Result, criterion, evaluate
+from opencustoms.origin.profile import Profile
+from opencustoms.origin.rules import Node, TariffShift, ValueBase, walk
+
+
+class Verdict(StrEnum):
+    ORIGINATING = "originating"
+    NOT_ORIGINATING = "not_originating"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+@dataclass(frozen=True, slots=True)
+class Determination:
+    agreement: str
+    verdict: Verdict
+    criterion: str | None
+    outcome: Outcome | None  # the rule's evaluation (None before a rule set is chosen)
+    rule_set: CompiledRuleSet | None
+    candidates: tuple[CompiledRuleSet, ...] = ()
+    tolerance_used: str | None = None  # in words, when it decided
+    cumulation_lines: tuple[int, ...] = ()  # materials counted through cumulation
+    rolled_up_lines: tuple[int, ...] = ()  # sub-assemblies counted as originating
+    notes: tuple[str, ...] = field(default=())  # what was not checked, and why
+
+
+SubDetermine = Callable[[Bom], Verdict]
+
+
+def determine(
+    agreement: str,
+    bom: Bom,
+    candidates: Sequence[CompiledRuleSet],
+    profile: Profile | None,
+    on: date,
+    sub_determine: SubDetermine,
+) -> Determination:
+    chosen = _choose(bom, candidates)
+    if chosen is None:
+        return Determination(
+            agreement,
+            Verdict.INSUFFICIENT_DATA,
+            None,
+            None,
+            None,
+            tuple(candidates),
+            notes=(N_("several rule sets cover this code; name one in the BOM's rule_set"),),
+        )
+    partners = _partners(profile)
+    cumulated: list[int] = []
+    rolled: list[int] = []
+    verdicts: dict[int, bool] = {}
+    for m in bom.materials:
+        verdicts[m.line] = _counts(m, on, partners, sub_determine, cumulated, rolled)
+    facts = Facts(bom, on, lambda m: verdicts.get(m.line, False))
+    notes: list[str] = []
+    if all(verdicts.values()):
+        outcome = Outcome(chosen.rule.criteria, Result.PASSED, N_("every material originating"))
+        return _vetoed(
+            Determination(
+                agreement,
+                Verdict.ORIGINATING,
+                "PE",
+                outcome,
+                chosen,
+                cumulation_lines=tuple(cumulated),
+                rolled_up_lines=tuple(rolled),
+            ),
+            bom,
+            profile,
+            notes,
+        )
+    outcome = evaluate(chosen.rule.criteria, facts)
+    tolerance = None
+    if outcome.result != Result.PASSED and profile is not None and profile.tolerance is not None:
+        outcome, tolerance = _with_tolerance(chosen.rule.criteria, facts, outcome, profile, notes)
+    verdict = {
+        Result.PASSED: Verdict.ORIGINATING,
+        Result.FAILED: Verdict.NOT_ORIGINATING,
+        Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
+    }[outcome.result]
+    result = Determination(
+        agreement,
+        verdict,
+        criterion(outcome),
+        outcome,
+        chosen,
+        tolerance_used=tolerance,
+        cumulation_lines=tuple(cumulated),
+        rolled_up_lines=tuple(rolled),
+    )
+    return _vetoed(result, bom, profile, notes)
+
+
+def _choose(bom: Bom, candidates: Sequence[CompiledRuleSet]) -> CompiledRuleSet | None:
+    named = bom.product.rule_set
+    if named is not None:
+        for rs in candidates:
+            if rs.heading.strip().lower() == named.strip().lower():
+                return rs
+        raise InvalidInput.of(
+            "origin.unknown_rule_set",
+            N_("The BOM names rule set '%(named)s', but the code is covered by %(candidates)s."),
+            field="rule_set",
+            named=named[:64],
+            candidates=", ".join(rs.heading for rs in candidates),
+        )
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _partners(profile: Profile | None) -> set[str] | None:
+    """The countries whose originating materials count (None: no profile, so none is assumed)."""
+    if profile is None:
+        return None
+    out = {c.alpha2 for c in profile.parties}
+    for c in profile.cumulation:
+        out |= {p.alpha2 for p in c.partners}
+    return out
+
+
+def _counts(
+    m: Material,
+    on: date,
+    partners: set[str] | None,
+    sub: SubDetermine,
+    cumulated: list[int],
+    rolled: list[int],
+) -> bool:
+    if (
+        m.evidence is not None
+        and m.evidence.kind == EvidenceKind.SELF_PRODUCED
+        and m.bom is not None
+    ):
+        ok = m.originating is True and sub(m.bom) == Verdict.ORIGINATING
+        if ok:
+            rolled.append(m.line)
+        return ok
+    if not m.counts_as_originating(on):
+        return False
+    if m.evidence is not None and m.evidence.kind == EvidenceKind.PROOF_OF_ORIGIN:
+        if partners is None or m.origin_country is None or m.origin_country.alpha2 not in partners:
+            return False  # originating elsewhere: no cumulation with that country
+        cumulated.append(m.line)
+    return True
+
+
+def _failing_shift_lines(outcome: Outcome) -> set[int]:
+    lines: set[int] = set()
+    if isinstance(outcome.node, TariffShift) and outcome.result != Result.PASSED:
+        lines |= set(outcome.lines)
+    for part in outcome.parts:
+        lines |= _failing_shift_lines(part)
+    return lines
+
+
+def _with_tolerance(
+    rule: Node, facts: Facts, outcome: Outcome, profile: Profile, notes: list[str]
+) -> tuple[Outcome, str | None]:
+    tol = profile.tolerance
+    assert tol is not None
+    product = facts.bom.product.hs.digits
+    if any(r.covers(product) for r in tol.excluded):
+        notes.append(N_("the general tolerance does not apply to this product's chapter"))
+        return outcome, None
+    if tol.value_percent is None or not any(isinstance(n, TariffShift) for n in walk(rule)):
+        return outcome, None
+    base = tol.base or ValueBase.EXW
+    price = facts.price(base)
+    lines = _failing_shift_lines(outcome)
+    if price is None or price.amount <= 0 or not lines:
+        return outcome, None
+    value = sum((m.value.amount for m in facts.bom.materials if m.line in lines), Decimal(0))
+    share = (value * 100 / price.amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if share > tol.value_percent:
+        notes.append(
+            N_("the materials failing the change of classification exceed the general tolerance")
+        )
+        return outcome, None
+    # those lines are disregarded for the change of classification only
+    retried = evaluate(rule, replace(facts, tolerated=frozenset(lines)))
+    if retried.result != Result.PASSED:
+        return outcome, None
+    used = f"{share}% of {base.value} <= {tol.value_percent}% (lines {', '.join(map(str, sorted(lines)))})"
+    return retried, used
+
+
+def _vetoed(
+    result: Determination, bom: Bom, profile: Profile | None, notes: list[str]
+) -> Determination:
+    """Operations that never confer origin: if they are all the product underwent, it does not originate."""
+    operations = profile.insufficient_operations if profile is not None else None
+    declared = [p.lower() for p in bom.product.processes]
+    if operations is None:
+        notes.append(
+            N_("the agreement's profile lists no insufficient operations; none was checked")
+        )
+    elif not declared:
+        notes.append(N_("no processes declared: the insufficient-operations list was not checked"))
+    elif result.verdict == Verdict.ORIGINATING and all(
+        any(p in item.lower() for item in operations.items) for p in declared
+    ):
+        notes.append(N_("every declared process is an insufficient operation"))
+        return replace(result, verdict=Verdict.NOT_ORIGINATING, criterion=None, notes=tuple(notes))
+    return replace(result, notes=(*result.notes, *notes))
