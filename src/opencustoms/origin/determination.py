@@ -226,7 +226,11 @@ def _vetoed(
     elif not declared:
         notes.append(N_("no processes declared: the insufficient-operations list was not checked"))
     elif result.verdict == Verdict.ORIGINATING and all(
-        any(p in item.lower() for item in operations.items) for p in declared
+        # a declared process is an insufficient operation when an item of the list
+        # begins with it ("simple painting" / "simple painting and polishing
+        # operations"); "assembly" is not "simple assembly of parts"
+        any(item.lower().startswith(p) for item in operations.items)
+        for p in declared
     ):
         notes.append(N_("every declared process is an insufficient operation"))
         return replace(result, verdict=Verdict.NOT_ORIGINATING, criterion=None, notes=tuple(notes))

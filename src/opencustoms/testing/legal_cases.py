@@ -12,8 +12,9 @@ a customs officer:
         output: {first: "090121"}
 
 `output` lists only what the case asserts: a mapping matches when each of its
-keys matches; `{includes: [...]}` matches a list holding those items; any
-other value must be equal. Runners live in `legal_runners.py`.
+keys matches; `{includes: [...]}` matches a list holding those items;
+`{contains: "words"}` a text holding those words; any other value must be equal.
+Runners live in `legal_runners.py`.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ class LegalCaseItem(pytest.Item):
 
 
 def mismatches(expected: Any, actual: Any, where: str) -> Iterator[str]:
-    if isinstance(expected, dict) and set(expected) == {"includes"}:
+    if isinstance(expected, dict) and set(expected) == {"contains"}:
+        if not isinstance(actual, str) or expected["contains"] not in actual:
+            yield f"{where}: {expected['contains']!r} not in {actual!r}"
+    elif isinstance(expected, dict) and set(expected) == {"includes"}:
         missing = [x for x in expected["includes"] if x not in (actual or [])]
         if missing:
             yield f"{where}: {missing!r} missing from {actual!r}"

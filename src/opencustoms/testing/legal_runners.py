@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from opencustoms import presenters
 from opencustoms.kernel.errors import N_, DomainError, InvalidInput
 from opencustoms.kernel.hs import IN_FORCE_FROM, HsCode, HsEdition
+from opencustoms.origin.agreements import AgreementCatalogue, determine
+from opencustoms.origin.bom_io import read_json
 from opencustoms.reference.hs import hs2022
 
 Runner = Callable[[dict[str, Any], date], dict[str, Any]]
@@ -56,6 +60,33 @@ def hs_search(given: dict[str, Any], on: date) -> dict[str, Any]:
     return {"first": codes[0] if codes else None, "top3": codes[:3], "codes": codes}
 
 
+_catalogue: AgreementCatalogue | None = None
+
+
+def origin_determine(given: dict[str, Any], on: date) -> dict[str, Any]:
+    """A determination for a BOM written in the case (the JSON format, as YAML)."""
+    global _catalogue
+    if _catalogue is None:
+        _catalogue = AgreementCatalogue()
+    agreement = str(given["agreement"])
+    try:
+        edition = _catalogue.edition(agreement) or HsEdition.HS2022
+        bom = read_json(json.dumps(given["bom"]), "case", edition)
+        found = presenters.determination(determine(_catalogue, agreement, bom, on))
+    except DomainError as e:
+        return {"error": e.code, "field": e.finding.field}
+    return {
+        "verdict": found["verdict"],
+        "criterion": found["criterion"],
+        "margin": found["margin"],
+        "tolerance_used": found["tolerance_used"],
+        "cumulation_used": found["cumulation_used"],
+        "rolled_up": found["rolled_up"],
+        "candidates": found["candidates"],
+        "notes": found["notes"],
+    }
+
+
 def _require_in_force(edition: str, on: date) -> None:
     """A case dated before its edition entered into force asks about law that did not apply."""
     ed = HsEdition.parse(edition)
@@ -72,4 +103,5 @@ RUNNERS: dict[str, Runner] = {
     "hs.code": hs_code,
     "hs.lookup": hs_lookup,
     "hs.search": hs_search,
+    "origin.determine": origin_determine,
 }
