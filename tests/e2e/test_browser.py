@@ -67,3 +67,23 @@ def test_origin_rules_page(server, browser):
         assert any("ex-works price" in t for t in texts)
     finally:
         page.close()
+
+
+def test_upload_a_bom_and_read_why(server, browser):
+    from pathlib import Path
+
+    bom = Path(__file__).parents[1] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    page = browser.new_page()
+    try:
+        page.goto(f"{server}/origin/determine")
+        page.select_option("#agreement", "uk-south-korea")
+        page.set_input_files("#bom", str(bom))
+        page.fill("#date", "2026-06-01")
+        page.click("form.determine button")
+        report = page.locator("section.report")
+        report.wait_for(timeout=10_000)
+        assert report.get_attribute("data-verdict") == "originating"
+        assert "CTH | MaxNOM(EXW) <= 45%" in page.locator("code.notation").first.inner_text()
+        assert "18.00% of EXW" in page.locator("ol.steps").inner_text()
+    finally:
+        page.close()

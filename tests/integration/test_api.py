@@ -21,6 +21,7 @@ ROUTES = {
     ("GET", "/api/v1/hs/{code}"): {"public": True},
     ("GET", "/api/v1/origin/agreements"): {"public": True},
     ("GET", "/api/v1/origin/compile-report"): {"public": True},
+    ("POST", "/api/v1/origin/agreements/{agreement_id}/determinations"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}/rules"): {"public": True},
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},

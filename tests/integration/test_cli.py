@@ -226,6 +226,7 @@ def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
     code, out, _ = cli("demo", "--no-serve")
     assert code == 0
     assert "0901.21" in out
+    assert "originating (CTH): CTH | MaxNOM(EXW) <= 45%" in out  # a Korean export, determined
     assert "Demo accounts" in out
     tokens = [
         line.split()[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,8 +11,11 @@ from opencustoms import presenters
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import AgreementOut, RuleLookupOut
+from opencustoms.kernel.dates import legal_date
 from opencustoms.kernel.hs import HsEdition
+from opencustoms.origin import agreements as catalogue
 from opencustoms.origin.agreements import compile_report
+from opencustoms.origin.bom_io import read_bom
 
 router = APIRouter(
     prefix="/api/v1/origin", tags=["Rules of origin"], dependencies=[guard(Permission.ORIGIN_READ)]
@@ -50,3 +54,20 @@ def rules_for_code(
     ed = HsEdition.parse(edition) if edition else None
     found = services(request).origin.rules_for(agreement_id, hs, ed)
     return RuleLookupOut.model_validate(presenters.rule_lookup(found))
+
+
+@router.post("/agreements/{agreement_id}/determinations")
+async def determine_origin(
+    request: Request,
+    agreement_id: str,
+    on: Annotated[date | None, Query(alias="date", description="the day whose law applies")] = None,
+) -> dict[str, Any]:
+    """Whether the product of a bill of materials (JSON body, the interchange format)
+    qualifies as originating under the agreement, by which criterion and margin."""
+    svc = services(request)
+    body = await request.body()
+    edition = svc.origin.edition(agreement_id) or HsEdition.HS2022
+    bom = read_bom(body, "request body.json", edition)
+    day = on or legal_date(svc.clock.now(), svc.office_zone)
+    found = presenters.determination(catalogue.determine(svc.origin, agreement_id, bom, day))
+    return {**found, "date": day.isoformat()}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import date
+from importlib import resources
 
 import typer
 import uvicorn
@@ -14,7 +16,10 @@ from opencustoms.bootstrap import Services
 from opencustoms.cli.common import out, services
 from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
+from opencustoms.kernel.hs import HsEdition
 from opencustoms.observability import uvicorn_log_config
+from opencustoms.origin import agreements as catalogue
+from opencustoms.origin.bom_io import read_bom
 from opencustoms.settings import Settings
 from opencustoms.store import db
 
@@ -87,6 +92,21 @@ def demo(
         out.print("[bold]$ opencustoms hs show 8471.30[/]")
         for step in presenters.hs_entry(svc.hs, "8471.30")["path"]:
             out.print(f"  {label(step['level'])} {step['dotted']}: {step['description'][:90]}")
+
+        out.print()
+        command = "opencustoms origin determine -a uk-south-korea --bom work-holders-kr.json"
+        out.print(f"[bold]$ {command}[/]")
+        sample = resources.files("opencustoms.origin.data") / "samples" / "work-holders-kr.json"
+        bom = read_bom(sample.read_bytes(), "work-holders-kr.json", HsEdition.HS2022)
+        found = presenters.determination(
+            catalogue.determine(svc.origin, "uk-south-korea", bom, date(2026, 6, 1))
+        )
+        out.print(
+            f"  {found['verdict']} ({found['criterion']}): {found['rule_set']['rule']}",
+            markup=False,
+        )
+        for alt in found["alternatives"]:
+            out.print(f"  [{alt['result']}] {alt['rule']}: {alt['reason']}", markup=False)
 
         out.print()
         if tokens:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import Annotated, Any
 
@@ -9,14 +10,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from opencustoms import __version__, presenters
 from opencustoms.access import guard
 from opencustoms.accounts.domain import Permission
 from opencustoms.bootstrap import Services
 from opencustoms.i18n import SUPPORTED, _, current_locale
-from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.dates import legal_date, parse_legal_date
+from opencustoms.kernel.errors import N_, DomainError, InvalidInput
+from opencustoms.kernel.hs import HsEdition
 from opencustoms.kernel.nomenclature import SearchHit
+from opencustoms.origin import agreements as catalogue
+from opencustoms.origin.bom_io import read_bom
 
 # the HS and origin pages are public law; pages with traders' data will guard more
 router = APIRouter(
@@ -112,6 +118,59 @@ def origin_agreements(request: Request) -> HTMLResponse:
     return _render(request, "origin_agreements.html", agreements=found)
 
 
+@router.get("/origin/determine", response_class=HTMLResponse, name="origin_determine")
+def origin_determine_form(request: Request) -> HTMLResponse:
+    found = [a for a in _services(request).origin.agreements() if a.has_rules]
+    return _render(request, "origin_determine.html", agreements=found, report=None, error=None)
+
+
+@router.post("/origin/determine", response_class=HTMLResponse)
+async def origin_determine(request: Request) -> HTMLResponse:
+    """Upload a BOM (JSON, CSV or XLSX); read the determination beside the legal text."""
+    svc = _services(request)
+    agreements = [a for a in svc.origin.agreements() if a.has_rules]
+    form = await request.form()
+    upload, agreement_id = form.get("bom"), str(form.get("agreement") or "")
+    day_text = str(form.get("date") or "")
+    try:
+        if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+            raise InvalidInput.of(
+                "bom.missing", N_("Choose a bill of materials to upload."), field="bom"
+            )
+        data = await upload.read()
+        day = (
+            parse_legal_date(day_text, "date")
+            if day_text
+            else legal_date(svc.clock.now(), svc.office_zone)
+        )
+        edition = svc.origin.edition(agreement_id) or HsEdition.HS2022
+        bom = read_bom(data, upload.filename, edition)
+        report = presenters.determination(catalogue.determine(svc.origin, agreement_id, bom, day))
+    except DomainError as e:
+        errors = [f.render(_) for f in e.findings]
+        return _render(
+            request,
+            "origin_determine.html",
+            e.status,
+            agreements=agreements,
+            report=None,
+            error=errors,
+            chosen=agreement_id,
+        )
+    download = json.dumps({**report, "date": day.isoformat()}, ensure_ascii=False, default=str)
+    return _render(
+        request,
+        "origin_determine.html",
+        agreements=agreements,
+        report=report,
+        error=None,
+        chosen=agreement_id,
+        download=download,
+        day=day.isoformat(),
+    )
+
+
+# after /origin/determine: a path parameter would take that name too
 @router.get("/origin/{agreement_id}", response_class=HTMLResponse, name="origin_rules")
 def origin_rules(
     request: Request, agreement_id: str, hs: Annotated[str | None, Query(max_length=64)] = None

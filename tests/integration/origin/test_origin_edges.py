@@ -273,3 +273,43 @@ def test_determine_reports_every_bom_error(cli, tmp_path):
     code, _, err = cli("origin", "determine", "-a", "uk-south-korea", "--bom", str(bad))
     assert code == 2
     assert "bad.csv, line 3, hs" in err
+
+
+def test_api_determination(client):
+    from pathlib import Path
+
+    bom = (
+        Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    ).read_bytes()
+    url = "/api/v1/origin/agreements/uk-south-korea/determinations"
+    r = client.post(url, params={"date": "2026-06-01"}, content=bom)
+    assert r.status_code == 200
+    assert (r.json()["verdict"], r.json()["criterion"]) == ("originating", "CTH")
+    r = client.post(url, content=b'{"product": {}}')
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert len(r.json()["errors"]) >= 2  # every problem of the BOM, at once
+
+
+def test_web_determination_upload(client):
+    from pathlib import Path
+
+    bom = (
+        Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.csv"
+    ).read_bytes()
+    page = client.post(
+        "/origin/determine",
+        data={"agreement": "uk-south-korea", "date": "2026-06-01"},
+        files={"bom": ("lathe-parts.csv", bom, "text/csv")},
+    )
+    assert page.status_code == 200
+    assert 'data-verdict="originating"' in page.text
+    assert 'download="determination.json"' in page.text
+    bad = client.post(
+        "/origin/determine",
+        data={"agreement": "uk-south-korea"},
+        files={"bom": ("bad.csv", b"level,hs,description,value\n0,84x1,,\n", "text/csv")},
+    )
+    assert bad.status_code == 400
+    assert "bad.csv, line 2, hs" in bad.text
+    assert client.post("/origin/determine", data={"agreement": "uk-south-korea"}).status_code == 400
