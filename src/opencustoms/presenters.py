@@ -16,6 +16,7 @@ from opencustoms.origin.compiler.text import plain
 from opencustoms.origin.determination import Determination
 from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
+from opencustoms.origin.profile import Citation
 from opencustoms.origin.rules import AnyOf
 from opencustoms.platform.audit import AuditEvent
 
@@ -181,4 +182,41 @@ def determination(d: Determination) -> dict[str, Any]:
         "rolled_up": list(d.rolled_up_lines),
         "candidates": [rs.heading for rs in d.candidates],
         "notes": [label(n) for n in d.notes],
+        "evidence": _evidence(d),
+    }
+
+
+def _evidence(d: Determination) -> list[dict[str, Any]]:
+    """What the verdict rests on: the rule and its text, the general rules used, the day."""
+    out: list[dict[str, Any]] = []
+    if d.rule_set is not None:
+        src = d.rule_set.rule.source
+        out.append(
+            {
+                "kind": "product-specific rule",
+                "reference": f"{src.agreement}, {src.document}, {src.heading}",
+                "rule": render(d.rule_set.rule.criteria),
+                "text": [plain(t) for t in d.rule_set.texts if t.strip()],
+            }
+        )
+    p = d.profile
+    if p is not None:
+        if d.tolerance_used and p.tolerance is not None:
+            out.append(_cited("general tolerance", p.source, p.tolerance.cite))
+        if d.cumulation_lines:
+            out.extend(
+                _cited(f"cumulation ({c.kind.value})", p.source, c.cite) for c in p.cumulation
+            )
+        if p.insufficient_operations is not None:
+            out.append(_cited("insufficient operations", p.source, p.insufficient_operations.cite))
+    if d.on is not None:
+        out.append({"kind": "date", "reference": d.on.isoformat()})
+    return out
+
+
+def _cited(kind: str, source: str, cite: Citation) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "reference": f"{source}/{cite.file}, {cite.section}",
+        "text": [cite.quote],
     }

@@ -51,6 +51,8 @@ class Determination:
     cumulation_lines: tuple[int, ...] = ()  # materials counted through cumulation
     rolled_up_lines: tuple[int, ...] = ()  # sub-assemblies counted as originating
     notes: tuple[str, ...] = field(default=())  # what was not checked, and why
+    profile: Profile | None = None  # the general rules applied, with their citations
+    on: date | None = None
 
 
 SubDetermine = Callable[[Bom], Verdict]
@@ -85,7 +87,7 @@ def determine(
     notes: list[str] = []
     if all(verdicts.values()):
         outcome = Outcome(chosen.rule.criteria, Result.PASSED, N_("every material originating"))
-        return _vetoed(
+        return _with_basis(
             Determination(
                 agreement,
                 Verdict.ORIGINATING,
@@ -98,6 +100,7 @@ def determine(
             bom,
             profile,
             notes,
+            on,
         )
     outcome = evaluate(chosen.rule.criteria, facts)
     tolerance = None
@@ -118,7 +121,14 @@ def determine(
         cumulation_lines=tuple(cumulated),
         rolled_up_lines=tuple(rolled),
     )
-    return _vetoed(result, bom, profile, notes)
+    return _with_basis(result, bom, profile, notes, on)
+
+
+def _with_basis(
+    result: Determination, bom: Bom, profile: Profile | None, notes: list[str], on: date
+) -> Determination:
+    """The verdict after the veto, with the general rules and the day it rests on."""
+    return replace(_vetoed(result, bom, profile, notes), profile=profile, on=on)
 
 
 def _choose(bom: Bom, candidates: Sequence[CompiledRuleSet]) -> CompiledRuleSet | None:

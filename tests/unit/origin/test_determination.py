@@ -47,6 +47,11 @@ def test_cth_failing_line_within_the_10_percent_tolerance(catalogue):
     assert d.verdict is Verdict.ORIGINATING
     assert d.criterion == "CTH"
     assert d.tolerance_used == "8.00% of EXW <= 10% (lines 1)"
+    from opencustoms import presenters
+
+    evidence = presenters.determination(d)["evidence"]
+    tolerance = next(e for e in evidence if e["kind"] == "general tolerance")
+    assert "sufficiently-worked.md, Article 5(2) and (3)" in tolerance["reference"]
 
 
 def test_no_tolerance_beyond_its_share(catalogue):
