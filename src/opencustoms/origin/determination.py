@@ -30,7 +30,7 @@ from opencustoms.origin.bom import Bom, EvidenceKind, Material
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.engine import Facts, Outcome, Result, criterion, evaluate
 from opencustoms.origin.profile import Profile
-from opencustoms.origin.rules import Node, TariffShift, ValueBase, walk
+from opencustoms.origin.rules import Node, TariffShift, walk
 
 
 class Verdict(StrEnum):
@@ -203,7 +203,14 @@ def _with_tolerance(
         return outcome, None
     if tol.value_percent is None or not any(isinstance(n, TariffShift) for n in walk(rule)):
         return outcome, None
-    base = tol.base or ValueBase.EXW
+    if tol.base is None:
+        notes.append(
+            N_(
+                "the profile does not record what the tolerance's share is taken of; it was not applied"
+            )
+        )
+        return outcome, None
+    base = tol.base
     price = facts.price(base)
     lines = _failing_shift_lines(outcome)
     if price is None or price.amount <= 0 or not lines:

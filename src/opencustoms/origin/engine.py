@@ -294,16 +294,19 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
     ]
     failing: list[Material] = []
     same_level: list[Material] = []
+    doubtful: list[Material] = []
     for m in facts.non_originating():
         if m.line in facts.tolerated:
             continue  # within the general tolerance (the agreement's profile)
         if any(p.threshold is None and _covers(p.materials.hs, m) for p in node.permits):
             continue  # expressly permitted, whatever its classification
-        if (
-            _covers(node.exceptions, m)
-            or any(_covers(e.hs, m) for e in node.exclusions)
-            or (node.only_from and not _covers(node.only_from, m))
-        ):
+        if _covers(node.exceptions, m):
+            failing.append(m)
+        elif any(_covers(e.hs, m) for e in node.exclusions):
+            # only the goods the exclusion names, within that code, are barred: a
+            # material of the code may or may not be them
+            doubtful.append(m)
+        elif node.only_from and not _covers(node.only_from, m):
             failing.append(m)
         elif width and m.hs.digits[:width] == product[:width]:
             same_level.append(m)
@@ -330,7 +333,7 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
             if share <= permit.threshold:
                 same_level = [m for m in same_level if m not in covered]
     failing.extend(same_level)
-    if not failing:
+    if not failing and not doubtful:
         return Outcome(
             node,
             Result.PASSED,
@@ -338,6 +341,15 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
             {"level": node.level.value},
         )
     lines = tuple(sorted(m.line for m in failing))
+    if not failing and doubtful:
+        named = "; ".join(e.name for e in node.exclusions if e.name)
+        return Outcome(
+            node,
+            Result.UNKNOWN,
+            N_("say whether lines %(lines)s are %(named)s, which may not be used"),
+            {"lines": ", ".join(str(m.line) for m in doubtful), "named": named},
+            tuple(m.line for m in doubtful),
+        )
     if unknown:
         return Outcome(
             node,
