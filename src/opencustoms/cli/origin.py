@@ -11,7 +11,9 @@ from opencustoms import presenters
 from opencustoms.bootstrap import imported_uk_folder
 from opencustoms.cli.common import JsonOption, fail, out, print_json, services
 from opencustoms.i18n import _
+from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date, parse_legal_date
+from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin import agreements as catalogue
 from opencustoms.origin.bom_io import read_bom
@@ -220,3 +222,76 @@ def determine(
         )
     for note in result["notes"]:
         out.print(f"  - {note}", markup=False)
+
+
+@app.command(
+    "compare", help=_("A BOM under every agreement in force between two countries, side by side.")
+)
+def compare(
+    bom: Path = typer.Option(..., "--bom", help=_("The bill of materials: .json, .csv or .xlsx.")),
+    exporter: str = typer.Option(..., "--from", help=_("The exporting country, e.g. KR.")),
+    importer: str = typer.Option(..., "--to", help=_("The importing country, e.g. GB.")),
+    on: str | None = typer.Option(
+        None, "--date", help=_("The day whose law and declarations apply (default today).")
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    svc = services()
+    try:
+        day = parse_legal_date(on, "date") if on else legal_date(svc.clock.now(), svc.office_zone)
+        try:
+            data = bom.read_bytes()
+        except OSError as e:
+            fail(_("Cannot read %(path)s: %(reason)s") % {"path": bom, "reason": type(e).__name__})
+        found = catalogue.compare(
+            svc.origin, data, bom.name, Country(exporter).alpha2, Country(importer).alpha2, day
+        )
+    finally:
+        svc.close()
+    rows = []
+    for agreement, result in found:
+        if isinstance(result, DomainError):
+            rows.append(
+                {
+                    "agreement": agreement.id,
+                    "verdict": None,
+                    "criterion": None,
+                    "error": result.finding.render(_),
+                }
+            )
+        else:
+            d = presenters.determination(result)
+            rows.append(
+                {
+                    "agreement": agreement.id,
+                    "verdict": d["verdict"],
+                    "criterion": d["criterion"],
+                    "margin": d["margin"],
+                    "error": None,
+                }
+            )
+    if as_json:
+        print_json(
+            {
+                "from": exporter.upper(),
+                "to": importer.upper(),
+                "date": day.isoformat(),
+                "agreements": rows,
+            }
+        )
+        return
+    if not rows:
+        out.print(
+            _("No agreement with rule data is in force between %(a)s and %(b)s.")
+            % {"a": exporter, "b": importer}
+        )
+        return
+    table = Table(_("Agreement"), _("Verdict"), _("Criterion"), _("Why"))
+    for row in rows:
+        table.add_row(
+            row["agreement"],
+            row["verdict"] or "-",
+            row["criterion"] or "-",
+            (row["error"] or row.get("margin") or "")[:120],
+        )
+    out.print(table)

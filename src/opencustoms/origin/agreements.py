@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from opencustoms.kernel.errors import N_, NotFound
+from opencustoms.kernel.errors import N_, DomainError, NotFound
 from opencustoms.kernel.hs import EditionMismatch, HsCode, HsEdition
 from opencustoms.origin.bom import Bom
+from opencustoms.origin.bom_io import read_bom
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.determination import Determination, Verdict
 from opencustoms.origin.determination import determine as run_determination
@@ -203,6 +204,44 @@ def determine(
             return Verdict.INSUFFICIENT_DATA
 
     return run_determination(agreement_id, bom, lookup.candidates, profile, on, sub)
+
+
+def agreements_between(
+    catalogue: AgreementCatalogue, exporter: str, importer: str, on: date
+) -> list[Agreement]:
+    """Agreements with rule data whose parties include both countries and that are in force."""
+    out = []
+    for a in catalogue.agreements():
+        if not a.has_rules:
+            continue
+        parties = {c.alpha2 for c in a.profile.parties} if a.profile else {"GB", *a.partners}
+        in_force = (
+            a.profile is None
+            or a.profile.entry_into_force is None
+            or a.profile.entry_into_force <= on
+        )
+        if {exporter, importer} <= parties and exporter != importer and in_force:
+            out.append(a)
+    return out
+
+
+def compare(
+    catalogue: AgreementCatalogue, data: bytes, name: str, exporter: str, importer: str, on: date
+) -> list[tuple[Agreement, Determination | DomainError]]:
+    """The same BOM under every agreement in force between the two countries.
+
+    Codes are read in each agreement's own edition (the annex's, as the format says
+    by default); an agreement the BOM cannot be read or decided under shows why.
+    """
+    results: list[tuple[Agreement, Determination | DomainError]] = []
+    for agreement in agreements_between(catalogue, exporter, importer, on):
+        edition = catalogue.edition(agreement.id)
+        try:
+            bom = read_bom(data, name, edition or HsEdition.HS2022)
+            results.append((agreement, determine(catalogue, agreement.id, bom, on)))
+        except DomainError as e:
+            results.append((agreement, e))
+    return results
 
 
 def compile_report(catalogue: AgreementCatalogue) -> CompileReport:

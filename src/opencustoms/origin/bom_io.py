@@ -384,7 +384,7 @@ def read_rows(
                 if m is not None:
                     parent[3].append(m)
 
-    for number, rec in rows:
+    for index, (number, rec) in enumerate(rows):
         where = f"{unit} {number}"
         level_text = str(rec.get("level") or "").strip()
         if not level_text.isdigit():
@@ -418,7 +418,7 @@ def read_rows(
             continue
         parent = stack[-1]
         # a material row opens a sub-assembly if rows of the next level follow; decide on close
-        is_parent = _next_level_is_deeper(rows, number, level)
+        is_parent = _next_level_is_deeper(rows, index, level)
         if is_parent:
             # a sub-assembly: price defaults to its value in the parent, currency to the parent's
             sub = {
@@ -441,12 +441,12 @@ def _line(rec: dict[str, Any], default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
-def _next_level_is_deeper(rows: list[tuple[int, dict[str, Any]]], number: int, level: int) -> bool:
-    for n, rec in rows:
-        if n > number:
-            text = str(rec.get("level") or "").strip()
-            return text.isdigit() and int(text) > level
-    return False
+def _next_level_is_deeper(rows: list[tuple[int, dict[str, Any]]], index: int, level: int) -> bool:
+    """Whether the row after this one is deeper: then this row opens a sub-assembly."""
+    if index + 1 >= len(rows):
+        return False
+    text = str(rows[index + 1][1].get("level") or "").strip()
+    return text.isdigit() and int(text) > level
 
 
 def read_csv(text: str, source: str, edition: HsEdition) -> Bom:

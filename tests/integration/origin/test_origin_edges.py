@@ -316,3 +316,47 @@ def test_web_determination_upload(client):
     assert bad.status_code == 400
     assert "bad.csv, line 2, hs" in bad.text
     assert client.post("/origin/determine", data={"agreement": "uk-south-korea"}).status_code == 400
+
+
+def test_compare_across_agreements(cli):
+    from pathlib import Path
+
+    bom = Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    code, out, _ = cli(
+        "origin",
+        "compare",
+        "--bom",
+        str(bom),
+        "--from",
+        "KR",
+        "--to",
+        "GB",
+        "--date",
+        "2026-06-01",
+        "--json",
+    )
+    assert code == 0
+    rows = json.loads(out)["agreements"]
+    assert [r["agreement"] for r in rows] == ["uk-south-korea"]
+    assert rows[0]["verdict"] == "originating"
+    code, out, _ = cli(
+        "origin",
+        "compare",
+        "--bom",
+        str(bom),
+        "--from",
+        "VN",
+        "--to",
+        "GB",
+        "--date",
+        "2026-06-01",
+        "--json",
+    )
+    found = {r["agreement"] for r in json.loads(out)["agreements"]}
+    assert {"uk-vietnam", "uk-cptpp"} <= found
+    code, out, _ = cli(
+        "origin", "compare", "--bom", str(bom), "--from", "KR", "--to", "FR", "--date", "2026-06-01"
+    )
+    assert "No agreement with rule data is in force between KR and FR" in out
+    code, _, err = cli("origin", "compare", "--bom", str(bom), "--from", "XX", "--to", "GB")
+    assert code == 2
