@@ -358,5 +358,5 @@ def test_compare_across_agreements(cli):
         "origin", "compare", "--bom", str(bom), "--from", "KR", "--to", "FR", "--date", "2026-06-01"
     )
     assert "No agreement with rule data is in force between KR and FR" in out
-    code, _, err = cli("origin", "compare", "--bom", str(bom), "--from", "XX", "--to", "GB")
+    code, _, _err = cli("origin", "compare", "--bom", str(bom), "--from", "XX", "--to", "GB")
     assert code == 2
