@@ -12,6 +12,7 @@ from opencustoms.accounts.service import AccountsService
 from opencustoms.kernel.dates import Clock, SystemClock, zone
 from opencustoms.kernel.nomenclature import Nomenclature
 from opencustoms.origin.agreements import AgreementCatalogue
+from opencustoms.origin.history import DeterminationHistory
 from opencustoms.reference.hs import hs2022
 from opencustoms.settings import Settings
 from opencustoms.store.db import make_engine
@@ -27,6 +28,7 @@ class Services:
     hs: Nomenclature
     accounts: AccountsService
     origin: AgreementCatalogue
+    determinations: DeterminationHistory
 
     def close(self) -> None:
         self.engine.dispose()
@@ -36,14 +38,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     settings = settings or Settings()
     engine = make_engine(settings.effective_database_url)
     clock = clock or SystemClock()
+    uow = uow_factory(engine)
+    origin = AgreementCatalogue(imported_uk_folder(settings))
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
         office_zone=zone(settings.office_timezone),
         hs=hs2022(),
-        accounts=AccountsService(uow_factory(engine), clock),
-        origin=AgreementCatalogue(imported_uk_folder(settings)),
+        accounts=AccountsService(uow, clock),
+        origin=origin,
+        determinations=DeterminationHistory(uow, clock, origin),
     )
 
 

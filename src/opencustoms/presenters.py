@@ -17,6 +17,7 @@ from opencustoms.origin.determination import Determination
 from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
 from opencustoms.origin.profile import Citation
+from opencustoms.origin.records import StoredDetermination
 from opencustoms.origin.rules import AnyOf
 from opencustoms.platform.audit import AuditEvent
 
@@ -219,4 +220,20 @@ def _cited(kind: str, source: str, cite: Citation) -> dict[str, Any]:
         "kind": kind,
         "reference": f"{source}/{cite.file}, {cite.section}",
         "text": [cite.quote],
+    }
+
+
+def kept_determination(r: StoredDetermination) -> dict[str, Any]:
+    """A kept determination's summary; its BOM and full result are in the store."""
+    return {
+        "id": r.id,
+        "supersedes": r.supersedes,
+        "agreement": r.agreement,
+        "product_hs": r.product_hs,
+        "product_description": r.product_description,
+        "on_date": r.on_date.isoformat(),
+        "verdict": r.verdict,
+        "criterion": r.criterion,
+        "rule": r.rule,
+        "created_at": r.created_at,
     }

@@ -191,7 +191,8 @@ def test_an_unmigrated_database_says_what_to_do(monkeypatch, tmp_path, capsys):
     assert run(["db", "current", "--json"]) == 0
     assert '"current": null' in capsys.readouterr().out
     assert run(["db", "upgrade", "--json"]) == 0
-    assert '"current": "0001"' in capsys.readouterr().out
+    state = json.loads(capsys.readouterr().out)
+    assert state["current"] == state["newest"] is not None
     assert run(["orgs", "list", "--json"]) == 0
     assert capsys.readouterr().out.strip() == "[]"
 
@@ -248,3 +249,41 @@ def test_demo_can_be_told_not_to_serve_by_the_environment(cli, monkeypatch):
     code, out, _ = cli("demo")
     assert code == 0
     assert "Serving" not in out
+
+
+def test_kept_determinations_are_re_run_when_a_declaration_expires(cli, tmp_path):
+    from pathlib import Path
+
+    data = json.loads(
+        (Path(__file__).parents[1] / "fixtures/origin/boms/lathe-parts.json").read_text()
+    )
+    data["materials"][1].update({"hs": "8466.93", "value": "400.00"})  # declared, own heading
+    bom = tmp_path / "expiring.json"
+    bom.write_text(json.dumps(data))
+    args = ("origin", "determine", "-a", "uk-south-korea", "--bom", str(bom), "--date")
+    code, out, _ = cli(*args, "2026-06-01", "--save", "--json")
+    assert code == 0
+    kept = json.loads(out)
+    assert (kept["verdict"], kept["id"][:4]) == ("originating", "det_")
+    code, out, _ = cli(*args, "2026-06-01")  # not kept: no --save
+    assert "Kept as" not in out
+
+    code, out, _ = cli("origin", "determinations", "--json")
+    assert [r["id"] for r in json.loads(out)] == [kept["id"]]
+
+    code, out, _ = cli("origin", "redetermine", "--date", "2027-03-01")
+    assert code == 0
+    assert "1 changed, 0 unchanged." in out
+    assert f"{kept['id']} uk-south-korea 846620: originating (CTH) -> not_originating" in out
+    code, out, _ = cli("origin", "determinations", "--json")
+    [now] = json.loads(out)
+    assert (now["supersedes"], now["verdict"], now["on_date"]) == (
+        kept["id"],
+        "not_originating",
+        "2027-03-01",
+    )
+    code, out, _ = cli("origin", "redetermine", "--date", "2027-03-01", "--json")
+    assert json.loads(out)["changed"] == []
+    code, _, err = cli("origin", "redetermine", "--date", "1 March")
+    assert code == 2
+    assert "date" in err

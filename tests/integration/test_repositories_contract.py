@@ -158,3 +158,41 @@ def test_organisations_filtered_and_paged_by_visibility(uow):
         assert ids(korea, limit=2) == ["org_a", "org_b"]
         assert ids(korea, limit=2, offset=2) == ["org_d"]
         assert ids(Visibility(frozenset())) == []
+
+
+def _determination(i: str, supersedes=None, at=T0):
+    from datetime import date
+
+    from opencustoms.origin.records import StoredDetermination
+
+    return StoredDetermination(
+        id=f"det_{i}",
+        supersedes=supersedes,
+        organisation_id=None,
+        agreement="uk-south-korea",
+        product_hs="846620",
+        product_description="Work holders — 공작물 홀더",
+        on_date=date(2026, 6, 1),
+        verdict="originating",
+        criterion="CTH",
+        rule="CTH | MaxNOM(EXW) <= 45%",
+        bom={"product": {"hs": "8466.20"}, "materials": []},
+        result={"verdict": "originating", "evidence": [{"kind": "date"}]},
+        created_at=at,
+    )
+
+
+def test_determinations_keep_history_and_list_current(uow):
+    from datetime import timedelta
+
+    with uow() as u:
+        u.determinations.add(_determination("1"))
+        u.determinations.add(_determination("2", at=T0 + timedelta(minutes=1)))
+        u.determinations.add(_determination("3", "det_1", at=T0 + timedelta(minutes=2)))
+        u.commit()
+    with uow() as u:
+        assert u.determinations.get("det_1") == _determination("1")
+        assert u.determinations.get("det_zzz") is None
+        assert [r.id for r in u.determinations.current()] == ["det_3", "det_2"]
+        assert [r.id for r in u.determinations.current(1)] == ["det_3"]
+        assert u.determinations.get("det_3").result["evidence"] == [{"kind": "date"}]

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from opencustoms import presenters
 from opencustoms.bootstrap import imported_uk_folder
-from opencustoms.cli.common import JsonOption, fail, out, print_json, services
+from opencustoms.cli.common import JsonOption, fail, migrated_services, out, print_json, services
 from opencustoms.i18n import _
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date, parse_legal_date
@@ -182,9 +182,15 @@ def determine(
     on: str | None = typer.Option(
         None, "--date", help=_("The day whose law and declarations apply (default today).")
     ),
+    save: bool = typer.Option(
+        False,
+        "--save",
+        help=_("Keep the determination, so that `origin redetermine` can re-run it later."),
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    svc = services()
+    svc = migrated_services() if save else services()
+    kept: str | None = None
     try:
         day = parse_legal_date(on, "date") if on else legal_date(svc.clock.now(), svc.office_zone)
         try:
@@ -193,13 +199,20 @@ def determine(
             fail(_("Cannot read %(path)s: %(reason)s") % {"path": bom, "reason": type(e).__name__})
         edition = svc.origin.edition(agreement)
         parsed = read_bom(data, bom.name, edition or HsEdition.HS2022)
-        found = catalogue.determine(svc.origin, agreement, parsed, day)
+        if save:
+            record = svc.determinations.record(agreement, parsed, day)
+            kept, result = record.id, record.result
+        else:
+            result = presenters.determination(
+                catalogue.determine(svc.origin, agreement, parsed, day)
+            )
     finally:
         svc.close()
-    result = presenters.determination(found)
     if as_json:
-        print_json({**result, "date": day.isoformat()})
+        print_json({**result, "date": day.isoformat(), **({"id": kept} if kept else {})})
         return
+    if kept:
+        out.print(_("Kept as %(id)s.") % {"id": kept}, markup=False)
     verdict = {
         "originating": _("originating"),
         "not_originating": _("not originating"),
@@ -295,3 +308,62 @@ def compare(
             (row["error"] or row.get("margin") or "")[:120],
         )
     out.print(table)
+
+
+@app.command("determinations", help=_("The determinations kept, newest first."))
+def determinations(
+    limit: int = typer.Option(50, "--limit", "-n", min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    svc = migrated_services()
+    try:
+        found = svc.determinations.current(limit)
+    finally:
+        svc.close()
+    if as_json:
+        print_json([presenters.kept_determination(r) for r in found])
+        return
+    table = Table(_("Id"), _("Agreement"), _("Code"), _("Date"), _("Verdict"), _("Criterion"))
+    for r in found:
+        table.add_row(
+            r.id, r.agreement, r.product_hs, r.on_date.isoformat(), r.verdict, r.criterion or "-"
+        )
+    out.print(table)
+
+
+@app.command("redetermine", help=_("Re-run the kept determinations, and show what changed."))
+def redetermine(
+    on: str | None = typer.Option(
+        None, "--date", help=_("The day whose law and declarations apply (default today).")
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    svc = migrated_services()
+    try:
+        day = parse_legal_date(on, "date") if on else legal_date(svc.clock.now(), svc.office_zone)
+        changes, unchanged = svc.determinations.redetermine(day)
+    finally:
+        svc.close()
+    rows = [
+        {
+            "previous": presenters.kept_determination(c.previous),
+            "current": presenters.kept_determination(c.current) if c.current else None,
+            "error": c.error,
+        }
+        for c in changes
+    ]
+    if as_json:
+        print_json({"date": day.isoformat(), "changed": rows, "unchanged": unchanged})
+        return
+    out.print(
+        _("%(changed)s changed, %(unchanged)s unchanged.")
+        % {"changed": len(rows), "unchanged": unchanged}
+    )
+    for c in changes:
+        was = c.previous
+        now = f"{c.current.verdict} ({c.current.criterion or '-'})" if c.current else str(c.error)
+        out.print(
+            f"  {was.id} {was.agreement} {was.product_hs}: "
+            f"{was.verdict} ({was.criterion or '-'}) -> {now}",
+            markup=False,
+        )

@@ -539,3 +539,55 @@ def read_bom(data: bytes, name: str, edition: HsEdition) -> Bom:
             {"source": name},
         )
     )
+
+
+def to_json(bom: Bom) -> dict[str, Any]:
+    """The BOM in the JSON interchange format (what `read_json` reads back)."""
+    p = bom.product
+    currency = p.ex_works_price or p.fob_price
+    product: dict[str, Any] = {
+        "hs": p.hs.digits,
+        "description": p.description,
+        "currency": currency.currency.code if currency else None,
+        "ex_works_price": str(p.ex_works_price.amount) if p.ex_works_price else None,
+        "fob_price": str(p.fob_price.amount) if p.fob_price else None,
+        "processes": list(p.processes),
+    }
+    if p.rule_set:
+        product["rule_set"] = p.rule_set
+    if p.part:
+        product["part"] = p.part
+    materials = []
+    for m in bom.materials:
+        item: dict[str, Any] = {
+            "line": m.line,
+            "hs": m.hs.digits,
+            "description": m.description,
+            "value": str(m.value.amount),
+        }
+        for key, value in (("quantity", m.quantity), ("weight_kg", m.weight_kg)):
+            if value is not None:
+                item[key] = str(value)
+        if m.unit:
+            item["unit"] = m.unit
+        if m.origin_country:
+            item["origin_country"] = m.origin_country.alpha2
+        if m.originating is not None:
+            item["originating"] = m.originating
+        if m.evidence is not None:
+            e = m.evidence
+            item["evidence"] = {
+                k: v
+                for k, v in {
+                    "kind": e.kind.value,
+                    "reference": e.reference,
+                    "issuer": e.issuer,
+                    "valid_from": e.valid_from.isoformat() if e.valid_from else None,
+                    "valid_to": e.valid_to.isoformat() if e.valid_to else None,
+                }.items()
+                if v is not None
+            }
+        if m.bom is not None:
+            item["bom"] = to_json(m.bom)
+        materials.append(item)
+    return {"product": product, "materials": materials}

@@ -23,6 +23,7 @@ from opencustoms.accounts.domain import (
 from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
+from opencustoms.origin.records import DeterminationRepository, StoredDetermination
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
@@ -261,6 +262,62 @@ class SqlIdempotency:
             ) from None
 
 
+class SqlDeterminations:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, record: StoredDetermination) -> None:
+        self.s.execute(
+            insert(t.origin_determinations).values(
+                id=record.id,
+                supersedes=record.supersedes,
+                organisation_id=record.organisation_id,
+                agreement=record.agreement,
+                product_hs=record.product_hs,
+                product_description=record.product_description[:300],
+                on_date=record.on_date,
+                verdict=record.verdict,
+                criterion=record.criterion,
+                rule=(record.rule or "")[:2000] or None,
+                bom=record.bom,
+                result=record.result,
+                created_at=record.created_at,
+            )
+        )
+
+    def get(self, record_id: str) -> StoredDetermination | None:
+        row = self.s.execute(
+            select(t.origin_determinations).where(t.origin_determinations.c.id == record_id)
+        ).first()
+        return _determination(row) if row else None
+
+    def current(self, limit: int | None = None) -> Sequence[StoredDetermination]:
+        d = t.origin_determinations
+        later = select(d.c.supersedes).where(d.c.supersedes.is_not(None))
+        query = select(d).where(d.c.id.not_in(later)).order_by(d.c.created_at.desc(), d.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_determination(r) for r in self.s.execute(query)]
+
+
+def _determination(row: Row[Any]) -> StoredDetermination:
+    return StoredDetermination(
+        row.id,
+        row.supersedes,
+        row.organisation_id,
+        row.agreement,
+        row.product_hs,
+        row.product_description,
+        row.on_date,
+        row.verdict,
+        row.criterion,
+        row.rule,
+        row.bom,
+        row.result,
+        row.created_at,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all."""
 
@@ -268,6 +325,7 @@ class SqlUnitOfWork:
     accounts: AccountsRepository
     audit: AuditLog
     idempotency: IdempotencyStore
+    determinations: DeterminationRepository
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
@@ -277,6 +335,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccounts(self.session)
         self.audit = SqlAuditLog(self.session)
         self.idempotency = SqlIdempotency(self.session)
+        self.determinations = SqlDeterminations(self.session)
         return self
 
     def __exit__(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -127,6 +128,28 @@ idempotency_keys = Table(
     Column("body", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+)
+
+# Origin determinations: a history, never updated. Re-running one after a rule
+# change or an expired declaration adds a row that supersedes the previous one.
+origin_determinations = Table(
+    "origin_determinations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("supersedes", String(40), ForeignKey("origin_determinations.id"), nullable=True),
+    Column(
+        "organisation_id", String(40), ForeignKey("organisations.id"), nullable=True, index=True
+    ),
+    Column("agreement", String(60), nullable=False),
+    Column("product_hs", String(10), nullable=False),
+    Column("product_description", String(300), nullable=False),
+    Column("on_date", Date(), nullable=False),
+    Column("verdict", String(30), nullable=False),
+    Column("criterion", String(40), nullable=True),
+    Column("rule", String(2000), nullable=True),
+    Column("bom", JSON, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 Index("ix_audit_events_at", audit_events.c.at)

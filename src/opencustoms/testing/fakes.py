@@ -15,6 +15,7 @@ from typing import Self
 
 from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, Visibility
 from opencustoms.kernel.errors import N_, Conflict
+from opencustoms.origin.records import StoredDetermination
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 
@@ -27,6 +28,7 @@ class _State:
     mandates: dict[str, Mandate] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
+    determinations: dict[str, StoredDetermination] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -124,6 +126,25 @@ class FakeIdempotency:
         self.st.idempotency[(response.scope, response.key)] = response
 
 
+class FakeDeterminations:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, record: StoredDetermination) -> None:
+        self.st.determinations[record.id] = record
+
+    def get(self, record_id: str) -> StoredDetermination | None:
+        return self.st.determinations.get(record_id)
+
+    def current(self, limit: int | None = None) -> Sequence[StoredDetermination]:
+        superseded = {r.supersedes for r in self.st.determinations.values() if r.supersedes}
+        found = sorted(
+            (r for r in self.st.determinations.values() if r.id not in superseded),
+            key=lambda r: (-r.created_at.timestamp(), r.id),
+        )
+        return found[:limit] if limit is not None else found
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -140,6 +161,7 @@ class FakeUnitOfWork:
         self.accounts = FakeAccounts(self._work)
         self.audit = FakeAuditLog(self._work)
         self.idempotency = FakeIdempotency(self._work)
+        self.determinations = FakeDeterminations(self._work)
 
     def __exit__(
         self,

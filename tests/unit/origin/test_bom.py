@@ -155,3 +155,11 @@ def test_files_that_are_not_boms(data, name, words):
     with pytest.raises(InvalidInput) as e:
         read_bom(data, name, ED)
     assert words in e.value.finding.render()
+
+
+def test_to_json_reads_back_the_same_bom():
+    from opencustoms.origin.bom_io import to_json
+
+    bom = read_bom((BOMS / "lathe-parts.json").read_bytes(), "lathe-parts.json", ED)
+    again = read_json(json.dumps(to_json(bom)), "again.json", ED)
+    assert again == bom

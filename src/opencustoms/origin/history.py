@@ -1,0 +1,108 @@
+"""Determinations kept, and re-run when the law or the evidence changes.
+
+`record` stores a determination with its BOM and result. `redetermine` re-runs
+every current determination on a given day (today, by default): a rule the
+operator imported since, or a supplier's declaration that has expired, can
+change a verdict. A changed one is stored as a new record that supersedes the
+old; an unchanged one is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from opencustoms import presenters
+from opencustoms.kernel.dates import Clock
+from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.hs import HsEdition
+from opencustoms.kernel.ids import new_id
+from opencustoms.origin.agreements import AgreementCatalogue, determine
+from opencustoms.origin.bom import Bom
+from opencustoms.origin.bom_io import read_json, to_json
+from opencustoms.origin.records import OriginUnitOfWork, StoredDetermination
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    previous: StoredDetermination
+    current: StoredDetermination | None  # None: the BOM can no longer be decided (error)
+    error: str | None = None
+
+
+class DeterminationHistory:
+    def __init__(
+        self, uow: Callable[[], OriginUnitOfWork], clock: Clock, catalogue: AgreementCatalogue
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._catalogue = catalogue
+
+    def record(
+        self,
+        agreement: str,
+        bom: Bom,
+        on: date,
+        organisation_id: str | None = None,
+        supersedes: str | None = None,
+    ) -> StoredDetermination:
+        result = presenters.determination(determine(self._catalogue, agreement, bom, on))
+        record = StoredDetermination(
+            id=new_id("det"),
+            supersedes=supersedes,
+            organisation_id=organisation_id,
+            agreement=agreement,
+            product_hs=bom.product.hs.digits,
+            product_description=bom.product.description,
+            on_date=on,
+            verdict=result["verdict"],
+            criterion=result["criterion"],
+            rule=result["rule_set"]["rule"] if result["rule_set"] else None,
+            bom=to_json(bom),
+            result=_jsonable(result),
+            created_at=self._clock.now(),
+        )
+        with self._uow() as uow:
+            uow.determinations.add(record)
+            uow.commit()
+        return record
+
+    def current(self, limit: int | None = 100) -> Sequence[StoredDetermination]:
+        with self._uow() as uow:
+            return uow.determinations.current(limit)
+
+    def redetermine(self, on: date) -> tuple[list[Change], int]:
+        """Re-run every current determination on `on`; store and return those that changed."""
+        changes: list[Change] = []
+        unchanged = 0
+        for previous in self.current(limit=None):
+            edition = self._catalogue.edition(previous.agreement) or HsEdition.HS2022
+            try:
+                bom = read_json(json.dumps(previous.bom), previous.id, edition)
+                result = presenters.determination(
+                    determine(self._catalogue, previous.agreement, bom, on)
+                )
+            except DomainError as e:
+                changes.append(Change(previous, None, e.finding.render()))
+                continue
+            rule = result["rule_set"]["rule"] if result["rule_set"] else None
+            if (result["verdict"], result["criterion"], rule) == (
+                previous.verdict,
+                previous.criterion,
+                previous.rule,
+            ):
+                unchanged += 1
+                continue
+            current = self.record(
+                previous.agreement, bom, on, previous.organisation_id, previous.id
+            )
+            changes.append(Change(previous, current))
+        return changes, unchanged
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates and decimals as text, so the result is stored as plain JSON."""
+    return json.loads(json.dumps(value, default=str))
