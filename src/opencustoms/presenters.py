@@ -5,10 +5,12 @@ One shape per object, so a script moving from the CLI to the API reads the same 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
-from opencustoms.i18n import label
+from opencustoms.i18n import _, label
+from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
@@ -237,3 +239,33 @@ def kept_determination(r: StoredDetermination) -> dict[str, Any]:
         "rule": r.rule,
         "created_at": r.created_at,
     }
+
+
+def comparison(
+    found: Sequence[tuple[Agreement, Determination | DomainError]],
+) -> list[dict[str, Any]]:
+    """One row per agreement: its verdict, or why the BOM cannot be decided under it."""
+    rows: list[dict[str, Any]] = []
+    for agreement, result in found:
+        if isinstance(result, DomainError):
+            rows.append(
+                {
+                    "agreement": agreement.id,
+                    "verdict": None,
+                    "criterion": None,
+                    "margin": None,
+                    "error": result.finding.render(_),
+                }
+            )
+            continue
+        d = determination(result)
+        rows.append(
+            {
+                "agreement": agreement.id,
+                "verdict": d["verdict"],
+                "criterion": d["criterion"],
+                "margin": d["margin"],
+                "error": None,
+            }
+        )
+    return rows

@@ -87,3 +87,26 @@ def test_upload_a_bom_and_read_why(server, browser):
         assert "18.00% of EXW" in page.locator("ol.steps").inner_text()
     finally:
         page.close()
+
+
+def test_compare_agreements_from_the_menu(server, browser):
+    from pathlib import Path
+
+    bom = Path(__file__).parents[1] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    page = browser.new_page()
+    try:
+        page.goto(f"{server}/origin/determine")
+        page.locator("nav a", has_text="Compare agreements").click()
+        page.fill("#from", "VN")
+        page.fill("#to", "GB")
+        page.set_input_files("#bom", str(bom))
+        page.fill("#date", "2026-06-01")
+        page.click("form.compare button")
+        table = page.locator("section.comparison table")
+        table.wait_for(timeout=10_000)
+        agreements = page.locator("tr[data-agreement]").evaluate_all(
+            "rows => rows.map(r => r.dataset.agreement)"
+        )
+        assert {"uk-vietnam", "uk-cptpp"} <= set(agreements)
+    finally:
+        page.close()

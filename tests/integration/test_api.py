@@ -22,6 +22,7 @@ ROUTES = {
     ("GET", "/api/v1/origin/agreements"): {"public": True},
     ("GET", "/api/v1/origin/compile-report"): {"public": True},
     ("POST", "/api/v1/origin/agreements/{agreement_id}/determinations"): {"public": True},
+    ("POST", "/api/v1/origin/comparisons"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}/rules"): {"public": True},
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},

@@ -11,6 +11,7 @@ from opencustoms import presenters
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.api.schemas import AgreementOut, RuleLookupOut
+from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin import agreements as catalogue
@@ -71,3 +72,20 @@ async def determine_origin(
     day = on or legal_date(svc.clock.now(), svc.office_zone)
     found = presenters.determination(catalogue.determine(svc.origin, agreement_id, bom, day))
     return {**found, "date": day.isoformat()}
+
+
+@router.post("/comparisons")
+async def compare_agreements(
+    request: Request,
+    exporter: Annotated[str, Query(alias="from", description="the exporting country, e.g. KR")],
+    importer: Annotated[str, Query(alias="to", description="the importing country, e.g. GB")],
+    on: Annotated[date | None, Query(alias="date", description="the day whose law applies")] = None,
+) -> dict[str, Any]:
+    """The same bill of materials (JSON body) under every agreement in force between
+    the two countries, side by side; an agreement it cannot be decided under says why."""
+    svc = services(request)
+    body = await request.body()
+    a, b = Country(exporter).alpha2, Country(importer).alpha2
+    day = on or legal_date(svc.clock.now(), svc.office_zone)
+    found = catalogue.compare(svc.origin, body, "request body.json", a, b, day)
+    return {"from": a, "to": b, "date": day.isoformat(), "agreements": presenters.comparison(found)}

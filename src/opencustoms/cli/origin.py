@@ -13,7 +13,6 @@ from opencustoms.cli.common import JsonOption, fail, migrated_services, out, pri
 from opencustoms.i18n import _
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date, parse_legal_date
-from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin import agreements as catalogue
 from opencustoms.origin.bom_io import read_bom
@@ -261,28 +260,7 @@ def compare(
         )
     finally:
         svc.close()
-    rows = []
-    for agreement, result in found:
-        if isinstance(result, DomainError):
-            rows.append(
-                {
-                    "agreement": agreement.id,
-                    "verdict": None,
-                    "criterion": None,
-                    "error": result.finding.render(_),
-                }
-            )
-        else:
-            d = presenters.determination(result)
-            rows.append(
-                {
-                    "agreement": agreement.id,
-                    "verdict": d["verdict"],
-                    "criterion": d["criterion"],
-                    "margin": d["margin"],
-                    "error": None,
-                }
-            )
+    rows = presenters.comparison(found)
     if as_json:
         print_json(
             {

@@ -17,6 +17,7 @@ from opencustoms.access import guard
 from opencustoms.accounts.domain import Permission
 from opencustoms.bootstrap import Services
 from opencustoms.i18n import SUPPORTED, _, current_locale
+from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date, parse_legal_date
 from opencustoms.kernel.errors import N_, DomainError, InvalidInput
 from opencustoms.kernel.hs import HsEdition
@@ -170,7 +171,46 @@ async def origin_determine(request: Request) -> HTMLResponse:
     )
 
 
-# after /origin/determine: a path parameter would take that name too
+@router.get("/origin/compare", response_class=HTMLResponse, name="origin_compare")
+def origin_compare_form(request: Request) -> HTMLResponse:
+    return _render(request, "origin_compare.html", rows=None, error=None, form={})
+
+
+@router.post("/origin/compare", response_class=HTMLResponse)
+async def origin_compare(request: Request) -> HTMLResponse:
+    """Upload a BOM; read it under every agreement in force between two countries."""
+    svc = _services(request)
+    form = await request.form()
+    upload = form.get("bom")
+    fields = {k: str(form.get(k) or "").strip() for k in ("from", "to", "date")}
+    try:
+        if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+            raise InvalidInput.of(
+                "bom.missing", N_("Choose a bill of materials to upload."), field="bom"
+            )
+        data = await upload.read()
+        exporter, importer = Country(fields["from"]).alpha2, Country(fields["to"]).alpha2
+        day = (
+            parse_legal_date(fields["date"], "date")
+            if fields["date"]
+            else legal_date(svc.clock.now(), svc.office_zone)
+        )
+        found = catalogue.compare(svc.origin, data, upload.filename, exporter, importer, day)
+    except DomainError as e:
+        errors = [f.render(_) for f in e.findings]
+        return _render(
+            request, "origin_compare.html", e.status, rows=None, error=errors, form=fields
+        )
+    return _render(
+        request,
+        "origin_compare.html",
+        rows=presenters.comparison(found),
+        error=None,
+        form={**fields, "from": exporter, "to": importer, "date": day.isoformat()},
+    )
+
+
+# after /origin/determine and /origin/compare: a path parameter would take that name too
 @router.get("/origin/{agreement_id}", response_class=HTMLResponse, name="origin_rules")
 def origin_rules(
     request: Request, agreement_id: str, hs: Annotated[str | None, Query(max_length=64)] = None

@@ -360,3 +360,50 @@ def test_compare_across_agreements(cli):
     assert "No agreement with rule data is in force between KR and FR" in out
     code, _, _err = cli("origin", "compare", "--bom", str(bom), "--from", "XX", "--to", "GB")
     assert code == 2
+
+
+def test_api_comparison(client):
+    from pathlib import Path
+
+    bom = (
+        Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.json"
+    ).read_bytes()
+    url = "/api/v1/origin/comparisons"
+    r = client.post(url, params={"from": "VN", "to": "gb", "date": "2026-06-01"}, content=bom)
+    assert r.status_code == 200
+    data = r.json()
+    assert (data["from"], data["to"], data["date"]) == ("VN", "GB", "2026-06-01")
+    rows = {row["agreement"]: row for row in data["agreements"]}
+    assert {"uk-vietnam", "uk-cptpp"} <= rows.keys()
+    assert all(row["verdict"] or row["error"] for row in rows.values())
+    r = client.post(url, params={"from": "XX", "to": "GB"}, content=bom)
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "XX" in r.json()["detail"]
+    r = client.post(url, params={"to": "GB"}, content=bom)
+    assert r.status_code in (400, 422)
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_web_comparison_upload(client):
+    from pathlib import Path
+
+    bom = (
+        Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.csv"
+    ).read_bytes()
+    files = {"bom": ("lathe-parts.csv", bom, "text/csv")}
+    page = client.post(
+        "/origin/compare", data={"from": "kr", "to": "GB", "date": "2026-06-01"}, files=files
+    )
+    assert page.status_code == 200
+    assert 'data-agreement="uk-south-korea" data-verdict="originating"' in page.text
+    assert 'value="KR"' in page.text  # the form keeps what was asked, normalised
+    none = client.post("/origin/compare", data={"from": "KR", "to": "FR"}, files=files)
+    assert none.status_code == 200
+    assert "No agreement with rule data is in force between KR and FR" in none.text
+    bad = client.post("/origin/compare", data={"from": "ZZ", "to": "GB"}, files=files)
+    assert bad.status_code == 400
+    assert 'role="alert"' in bad.text
+    assert "ZZ" in bad.text
+    assert client.post("/origin/compare", data={"from": "KR", "to": "GB"}).status_code == 400
+    assert client.get("/origin/compare").status_code == 200
