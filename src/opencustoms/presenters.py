@@ -19,7 +19,7 @@ from opencustoms.origin.determination import Determination
 from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
 from opencustoms.origin.profile import Citation
-from opencustoms.origin.records import StoredDetermination
+from opencustoms.origin.records import Change, StoredDetermination
 from opencustoms.origin.rules import AnyOf
 from opencustoms.platform.audit import AuditEvent
 
@@ -269,3 +269,12 @@ def comparison(
             }
         )
     return rows
+
+
+def determination_change(c: Change) -> dict[str, Any]:
+    """A re-run that changed a kept verdict: before, after (None if it no longer decides), why."""
+    return {
+        "previous": kept_determination(c.previous),
+        "current": kept_determination(c.current) if c.current else None,
+        "error": c.error,
+    }

@@ -25,6 +25,22 @@ ROUTES = {
     ("POST", "/api/v1/origin/comparisons"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}"): {"public": True},
     ("GET", "/api/v1/origin/agreements/{agreement_id}/rules"): {"public": True},
+    ("POST", "/api/v1/origin/determinations"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/origin/determinations"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/origin/determinations/{determination_id}"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("POST", "/api/v1/origin/determinations/redetermine"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("GET", "/api/v1/organisations"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("POST", "/api/v1/organisations"): {
@@ -66,6 +82,8 @@ BODIES = {
     ("POST", "/api/v1/organisations"): {"name": "Trader", "kind": "exporter", "country": "KR"},
     ("POST", "/api/v1/organisations/{org_id}/accounts"): {"name": "Lee", "roles": ["exporter"]},
     ("POST", "/api/v1/mandates"): {"broker_id": "org_none"},
+    ("POST", "/api/v1/origin/determinations"): {},
+    ("POST", "/api/v1/origin/determinations/redetermine"): {},
 }
 
 
@@ -427,3 +445,46 @@ def test_an_importer_revokes_a_mandate(client, make_actor):
         client.get(f"/api/v1/organisations/{importer.org_id}", headers=broker.headers).status_code
         == 404
     )
+
+
+def test_an_exporter_keeps_its_determinations_and_re_runs_them(client, make_actor):
+    import json as _json
+    from pathlib import Path
+
+    data = _json.loads(
+        (Path(__file__).parents[1] / "fixtures/origin/boms/lathe-parts.json").read_text()
+    )
+    data["materials"][1].update({"hs": "8466.93", "value": "400.00"})  # declared, own heading
+    exporter = make_actor(OrgKind.EXPORTER, Role.EXPORTER)
+    neighbour = make_actor(OrgKind.EXPORTER, Role.EXPORTER)
+    url = "/api/v1/origin/determinations"
+    params = {"agreement": "uk-south-korea", "date": "2026-06-01"}
+    r = client.post(url, params=params, json=data, headers=exporter.headers)
+    assert r.status_code == 201, r.text
+    kept = r.json()
+    assert (kept["verdict"], kept["criterion"]) == ("originating", "CTH")
+    assert kept["result"]["evidence"][0]["kind"] == "product-specific rule"
+
+    assert [d["id"] for d in client.get(url, headers=exporter.headers).json()] == [kept["id"]]
+    assert client.get(url, headers=neighbour.headers).json() == []
+    one = client.get(f"{url}/{kept['id']}", headers=exporter.headers)
+    assert one.json()["bom"]["materials"][1]["evidence"]["reference"] == "SD-2026-0042"
+    hidden = client.get(f"{url}/{kept['id']}", headers=neighbour.headers)
+    assert hidden.status_code == 404
+    assert hidden.json()["code"] == "not_found"
+
+    r = client.post(f"{url}/redetermine", headers=neighbour.headers)
+    assert (r.json()["changed"], r.json()["unchanged"]) == ([], 0)  # not the neighbour's to re-run
+    r = client.post(f"{url}/redetermine", params={"date": "2027-03-01"}, headers=exporter.headers)
+    assert r.status_code == 200
+    [change] = r.json()["changed"]
+    assert change["previous"]["id"] == kept["id"]
+    assert (change["current"]["verdict"], change["current"]["supersedes"]) == (
+        "not_originating",
+        kept["id"],
+    )
+
+    bad = client.post(url, params=params, content=b'{"product": {}}', headers=exporter.headers)
+    assert bad.status_code == 400
+    assert bad.headers["content-type"] == PROBLEM
+    assert len(client.get(url, headers=exporter.headers).json()) == 1  # nothing kept from it

@@ -160,7 +160,7 @@ def test_organisations_filtered_and_paged_by_visibility(uow):
         assert ids(Visibility(frozenset())) == []
 
 
-def _determination(i: str, supersedes=None, at=T0):
+def _determination(i: str, supersedes=None, at=T0, organisation_id=None):
     from datetime import date
 
     from opencustoms.origin.records import StoredDetermination
@@ -168,7 +168,7 @@ def _determination(i: str, supersedes=None, at=T0):
     return StoredDetermination(
         id=f"det_{i}",
         supersedes=supersedes,
-        organisation_id=None,
+        organisation_id=organisation_id,
         agreement="uk-south-korea",
         product_hs="846620",
         product_description="Work holders — 공작물 홀더",
@@ -196,3 +196,13 @@ def test_determinations_keep_history_and_list_current(uow):
         assert [r.id for r in u.determinations.current()] == ["det_3", "det_2"]
         assert [r.id for r in u.determinations.current(1)] == ["det_3"]
         assert u.determinations.get("det_3").result["evidence"] == [{"kind": "date"}]
+    with uow() as u:
+        u.accounts.add_organisation(_org("a"))
+        u.determinations.add(
+            _determination("4", at=T0 + timedelta(minutes=3), organisation_id="org_a")
+        )
+        u.commit()
+    with uow() as u:
+        assert [r.id for r in u.determinations.current(organisation_id="org_a")] == ["det_4"]
+        assert [r.id for r in u.determinations.current()] == ["det_4", "det_3", "det_2"]
+        assert u.determinations.current(organisation_id="org_b") == []

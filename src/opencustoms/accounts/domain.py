@@ -45,6 +45,8 @@ class Role(StrEnum):
 class Permission(StrEnum):
     HS_READ = "hs:read"
     ORIGIN_READ = "origin:read"  # agreements and their rules: public law
+    # keep, list and re-run the organisation's own origin determinations
+    ORIGIN_DETERMINATIONS = "origin:determinations"
     ACCOUNT_SELF_READ = "account:self:read"
     ORG_READ = "organisation:read"
     ORG_CREATE = "organisation:create"
@@ -62,8 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {Permission.ORG_CREATE, Permission.ACCOUNT_CREATE, Permission.AUDIT_READ},
     Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT,
     Role.AUDITOR: _EVERY_ACCOUNT | {Permission.AUDIT_READ},
-    Role.ISSUING_OFFICER: _EVERY_ACCOUNT,
-    Role.EXPORTER: _EVERY_ACCOUNT,
+    Role.ISSUING_OFFICER: _EVERY_ACCOUNT | {Permission.ORIGIN_DETERMINATIONS},
+    Role.EXPORTER: _EVERY_ACCOUNT | {Permission.ORIGIN_DETERMINATIONS},
     Role.IMPORTER: _EVERY_ACCOUNT | {Permission.MANDATE_GRANT, Permission.MANDATE_READ},
     Role.BROKER: _EVERY_ACCOUNT | {Permission.MANDATE_READ},
 }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from opencustoms import presenters
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
+from opencustoms.accounts.service import Context
 from opencustoms.api.schemas import AgreementOut, RuleLookupOut
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date
@@ -89,3 +90,64 @@ async def compare_agreements(
     day = on or legal_date(svc.clock.now(), svc.office_zone)
     found = catalogue.compare(svc.origin, body, "request body.json", a, b, day)
     return {"from": a, "to": b, "date": day.isoformat(), "agreements": presenters.comparison(found)}
+
+
+def _own_organisation(ctx: Context) -> str:
+    # the guard admits only accounts holding the permission, and every account has one
+    assert ctx.principal is not None
+    assert ctx.principal.organisation is not None
+    return ctx.principal.organisation.id
+
+
+@router.post("/determinations", status_code=201)
+async def keep_determination(
+    request: Request,
+    agreement: Annotated[str, Query(description="the agreement's id, e.g. uk-south-korea")],
+    on: Annotated[date | None, Query(alias="date", description="the day whose law applies")] = None,
+    ctx: Context = guard(Permission.ORIGIN_DETERMINATIONS),
+) -> dict[str, Any]:
+    """Determine a bill of materials (JSON body) and keep it, with its evidence, for
+    the caller's organisation, so that a later re-run can show what changed."""
+    svc = services(request)
+    body = await request.body()
+    bom = read_bom(body, "request body.json", svc.origin.edition(agreement) or HsEdition.HS2022)
+    day = on or legal_date(svc.clock.now(), svc.office_zone)
+    record = svc.determinations.record(agreement, bom, day, _own_organisation(ctx))
+    return {**presenters.kept_determination(record), "result": record.result}
+
+
+@router.get("/determinations")
+def list_determinations(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ctx: Context = guard(Permission.ORIGIN_DETERMINATIONS),
+) -> list[dict[str, Any]]:
+    """The caller's organisation's current determinations, newest first."""
+    found = services(request).determinations.current(limit, _own_organisation(ctx))
+    return [presenters.kept_determination(r) for r in found]
+
+
+@router.get("/determinations/{determination_id}")
+def get_determination(
+    request: Request,
+    determination_id: str,
+    ctx: Context = guard(Permission.ORIGIN_DETERMINATIONS),
+) -> dict[str, Any]:
+    """One kept determination, with its bill of materials and full result."""
+    r = services(request).determinations.get(determination_id, _own_organisation(ctx))
+    return {**presenters.kept_determination(r), "bom": r.bom, "result": r.result}
+
+
+@router.post("/determinations/redetermine")
+def redetermine(
+    request: Request,
+    on: Annotated[date | None, Query(alias="date", description="the day whose law applies")] = None,
+    ctx: Context = guard(Permission.ORIGIN_DETERMINATIONS),
+) -> dict[str, Any]:
+    """Re-run the organisation's kept determinations on the day (a rule changed, a
+    supplier declaration expired); each changed verdict is kept as a new record."""
+    svc = services(request)
+    day = on or legal_date(svc.clock.now(), svc.office_zone)
+    changes, unchanged = svc.determinations.redetermine(day, _own_organisation(ctx))
+    changed = [presenters.determination_change(c) for c in changes]
+    return {"date": day.isoformat(), "changed": changed, "unchanged": unchanged}

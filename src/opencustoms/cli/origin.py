@@ -322,14 +322,7 @@ def redetermine(
         changes, unchanged = svc.determinations.redetermine(day)
     finally:
         svc.close()
-    rows = [
-        {
-            "previous": presenters.kept_determination(c.previous),
-            "current": presenters.kept_determination(c.current) if c.current else None,
-            "error": c.error,
-        }
-        for c in changes
-    ]
+    rows = [presenters.determination_change(c) for c in changes]
     if as_json:
         print_json({"date": day.isoformat(), "changed": rows, "unchanged": unchanged})
         return

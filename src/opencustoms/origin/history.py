@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from opencustoms import presenters
 from opencustoms.kernel.dates import Clock
-from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.errors import N_, DomainError, NotFound
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.kernel.ids import new_id
 from opencustoms.origin.agreements import AgreementCatalogue, determine
 from opencustoms.origin.bom import Bom
 from opencustoms.origin.bom_io import read_json, to_json
-from opencustoms.origin.records import OriginUnitOfWork, StoredDetermination
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    previous: StoredDetermination
-    current: StoredDetermination | None  # None: the BOM can no longer be decided (error)
-    error: str | None = None
+from opencustoms.origin.records import Change, OriginUnitOfWork, StoredDetermination
 
 
 class DeterminationHistory:
@@ -70,15 +62,34 @@ class DeterminationHistory:
             uow.commit()
         return record
 
-    def current(self, limit: int | None = 100) -> Sequence[StoredDetermination]:
+    def current(
+        self, limit: int | None = 100, organisation_id: str | None = None
+    ) -> Sequence[StoredDetermination]:
+        """The current records (of one organisation, if named), newest first."""
         with self._uow() as uow:
-            return uow.determinations.current(limit)
+            return uow.determinations.current(limit, organisation_id)
 
-    def redetermine(self, on: date) -> tuple[list[Change], int]:
-        """Re-run every current determination on `on`; store and return those that changed."""
+    def get(self, record_id: str, organisation_id: str | None = None) -> StoredDetermination:
+        """One record; another organisation's is not found, as if it did not exist."""
+        with self._uow() as uow:
+            found = uow.determinations.get(record_id)
+        if found is None or (
+            organisation_id is not None and found.organisation_id != organisation_id
+        ):
+            raise NotFound.of(
+                "not_found",
+                N_("No %(kind)s with id '%(id)s' is visible to you."),
+                kind="determination",
+                id=record_id[:64],
+            )
+        return found
+
+    def redetermine(self, on: date, organisation_id: str | None = None) -> tuple[list[Change], int]:
+        """Re-run the current determinations (of one organisation, if named) on `on`;
+        store and return those that changed."""
         changes: list[Change] = []
         unchanged = 0
-        for previous in self.current(limit=None):
+        for previous in self.current(None, organisation_id):
             edition = self._catalogue.edition(previous.agreement) or HsEdition.HS2022
             try:
                 bom = read_json(json.dumps(previous.bom), previous.id, edition)

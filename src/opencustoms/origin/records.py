@@ -32,11 +32,20 @@ class StoredDetermination:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    previous: StoredDetermination
+    current: StoredDetermination | None  # None: the BOM can no longer be decided (error)
+    error: str | None = None
+
+
 class DeterminationRepository(Protocol):
     def add(self, record: StoredDetermination) -> None: ...
     def get(self, record_id: str) -> StoredDetermination | None: ...
-    def current(self, limit: int | None = None) -> Sequence[StoredDetermination]:
-        """Records no later record supersedes, newest first."""
+    def current(
+        self, limit: int | None = None, organisation_id: str | None = None
+    ) -> Sequence[StoredDetermination]:
+        """Records no later record supersedes, newest first; one organisation's, if named."""
         ...
 
 

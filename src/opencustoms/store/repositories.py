@@ -291,10 +291,14 @@ class SqlDeterminations:
         ).first()
         return _determination(row) if row else None
 
-    def current(self, limit: int | None = None) -> Sequence[StoredDetermination]:
+    def current(
+        self, limit: int | None = None, organisation_id: str | None = None
+    ) -> Sequence[StoredDetermination]:
         d = t.origin_determinations
         later = select(d.c.supersedes).where(d.c.supersedes.is_not(None))
         query = select(d).where(d.c.id.not_in(later)).order_by(d.c.created_at.desc(), d.c.id)
+        if organisation_id is not None:
+            query = query.where(d.c.organisation_id == organisation_id)
         if limit is not None:
             query = query.limit(limit)
         return [_determination(r) for r in self.s.execute(query)]

@@ -136,10 +136,17 @@ class FakeDeterminations:
     def get(self, record_id: str) -> StoredDetermination | None:
         return self.st.determinations.get(record_id)
 
-    def current(self, limit: int | None = None) -> Sequence[StoredDetermination]:
+    def current(
+        self, limit: int | None = None, organisation_id: str | None = None
+    ) -> Sequence[StoredDetermination]:
         superseded = {r.supersedes for r in self.st.determinations.values() if r.supersedes}
         found = sorted(
-            (r for r in self.st.determinations.values() if r.id not in superseded),
+            (
+                r
+                for r in self.st.determinations.values()
+                if r.id not in superseded
+                and (organisation_id is None or r.organisation_id == organisation_id)
+            ),
             key=lambda r: (-r.created_at.timestamp(), r.id),
         )
         return found[:limit] if limit is not None else found
