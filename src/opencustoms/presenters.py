@@ -156,10 +156,18 @@ def outcome(o: Outcome) -> dict[str, Any]:
     return {
         "rule": o.notation,
         "result": o.result.value,
-        "reason": o.render(label),
+        "reason": explained(o),
         "lines": list(o.lines),
         "parts": [outcome(p) for p in o.parts],
     }
+
+
+def explained(o: Outcome) -> str:
+    """An outcome's reason; a compound one says what each of its conditions found."""
+    if not o.parts:
+        return o.render(label)
+    details = "; ".join(f"{p.notation}: {explained(p)}" for p in o.parts)
+    return f"{o.render(label)} ({details})"
 
 
 def determination(d: Determination) -> dict[str, Any]:
@@ -172,7 +180,7 @@ def determination(d: Determination) -> dict[str, Any]:
     margin = None
     if top is not None:
         deciding = list(top.parts if isinstance(top.node, AnyOf) else (top,))
-        margin = "; ".join(p.render(label) for p in deciding)
+        margin = "; ".join(explained(p) for p in deciding)
     return {
         "agreement": d.agreement,
         "verdict": d.verdict.value,
