@@ -284,5 +284,5 @@ def determination_change(c: Change) -> dict[str, Any]:
     return {
         "previous": kept_determination(c.previous),
         "current": kept_determination(c.current) if c.current else None,
-        "error": c.error,
+        "error": c.error.render(_) if c.error else None,
     }

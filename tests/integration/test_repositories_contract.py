@@ -206,3 +206,21 @@ def test_determinations_keep_history_and_list_current(uow):
         assert [r.id for r in u.determinations.current(organisation_id="org_a")] == ["det_4"]
         assert [r.id for r in u.determinations.current()] == ["det_4", "det_3", "det_2"]
         assert u.determinations.current(organisation_id="org_b") == []
+
+
+def test_a_determination_has_one_successor_and_long_text_is_kept_whole(uow):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    long_rule = " | ".join(f"CTH except from hs({n:04d})" for n in range(200))  # > 2,000 chars
+    first = replace(_determination("1"), rule=long_rule, product_description="x" * 500)
+    with uow() as u:
+        u.determinations.add(first)
+        u.determinations.add(_determination("2", "det_1", at=T0 + timedelta(minutes=1)))
+        u.commit()
+    with uow() as u, pytest.raises(Conflict) as e:
+        u.determinations.add(_determination("3", "det_1", at=T0 + timedelta(minutes=2)))
+    assert e.value.finding.code == "determination.superseded"
+    with uow() as u:
+        assert u.determinations.get("det_1") == first  # rule and description not cut
+        assert [r.id for r in u.determinations.current()] == ["det_2"]

@@ -332,7 +332,13 @@ def redetermine(
     )
     for c in changes:
         was = c.previous
-        now = f"{c.current.verdict} ({c.current.criterion or '-'})" if c.current else str(c.error)
+        now = (
+            f"{c.current.verdict} ({c.current.criterion or '-'})"
+            if c.current
+            else c.error.render(_)
+            if c.error
+            else "-"
+        )
         out.print(
             f"  {was.id} {was.agreement} {was.product_hs}: "
             f"{was.verdict} ({was.criterion or '-'}) -> {now}",

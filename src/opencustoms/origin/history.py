@@ -39,9 +39,22 @@ class DeterminationHistory:
         bom: Bom,
         on: date,
         organisation_id: str | None = None,
+    ) -> StoredDetermination:
+        """Determine the BOM and keep the determination with its evidence."""
+        return self._keep(agreement, bom, on, self._decide(agreement, bom, on), organisation_id)
+
+    def _decide(self, agreement: str, bom: Bom, on: date) -> dict[str, Any]:
+        return presenters.determination(determine(self._catalogue, agreement, bom, on))
+
+    def _keep(
+        self,
+        agreement: str,
+        bom: Bom,
+        on: date,
+        result: dict[str, Any],
+        organisation_id: str | None,
         supersedes: str | None = None,
     ) -> StoredDetermination:
-        result = presenters.determination(determine(self._catalogue, agreement, bom, on))
         record = StoredDetermination(
             id=new_id("det"),
             supersedes=supersedes,
@@ -52,7 +65,7 @@ class DeterminationHistory:
             on_date=on,
             verdict=result["verdict"],
             criterion=result["criterion"],
-            rule=result["rule_set"]["rule"] if result["rule_set"] else None,
+            rule=_rule(result),
             bom=to_json(bom),
             result=_jsonable(result),
             created_at=self._clock.now(),
@@ -93,25 +106,28 @@ class DeterminationHistory:
             edition = self._catalogue.edition(previous.agreement) or HsEdition.HS2022
             try:
                 bom = read_json(json.dumps(previous.bom), previous.id, edition)
-                result = presenters.determination(
-                    determine(self._catalogue, previous.agreement, bom, on)
+                result = self._decide(previous.agreement, bom, on)
+                same = (result["verdict"], result["criterion"], _rule(result)) == (
+                    previous.verdict,
+                    previous.criterion,
+                    previous.rule,
+                )
+                if same:
+                    unchanged += 1
+                    continue
+                current = self._keep(
+                    previous.agreement, bom, on, result, previous.organisation_id, previous.id
                 )
             except DomainError as e:
-                changes.append(Change(previous, None, e.finding.render()))
+                # the BOM no longer reads or decides, or a concurrent re-run got there first
+                changes.append(Change(previous, None, e.finding))
                 continue
-            rule = result["rule_set"]["rule"] if result["rule_set"] else None
-            if (result["verdict"], result["criterion"], rule) == (
-                previous.verdict,
-                previous.criterion,
-                previous.rule,
-            ):
-                unchanged += 1
-                continue
-            current = self.record(
-                previous.agreement, bom, on, previous.organisation_id, previous.id
-            )
             changes.append(Change(previous, current))
         return changes, unchanged
+
+
+def _rule(result: dict[str, Any]) -> str | None:
+    return result["rule_set"]["rule"] if result["rule_set"] else None
 
 
 def _jsonable(value: Any) -> Any:

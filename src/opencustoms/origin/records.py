@@ -14,6 +14,8 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from opencustoms.kernel.errors import N_, Conflict, Finding
+
 
 @dataclass(frozen=True, slots=True)
 class StoredDetermination:
@@ -35,12 +37,24 @@ class StoredDetermination:
 @dataclass(frozen=True, slots=True)
 class Change:
     previous: StoredDetermination
-    current: StoredDetermination | None  # None: the BOM can no longer be decided (error)
-    error: str | None = None
+    current: StoredDetermination | None  # None: the re-run could not decide or keep it
+    error: Finding | None = None
+
+
+def already_superseded(record_id: str) -> Conflict:
+    """A record has one successor at most; a second (a concurrent re-run) is refused."""
+    return Conflict.of(
+        "determination.superseded",
+        N_("Determination %(id)s has already been superseded by another re-run."),
+        id=record_id,
+    )
 
 
 class DeterminationRepository(Protocol):
-    def add(self, record: StoredDetermination) -> None: ...
+    def add(self, record: StoredDetermination) -> None:
+        """Store a record; `already_superseded` if its predecessor has a successor."""
+        ...
+
     def get(self, record_id: str) -> StoredDetermination | None: ...
     def current(
         self, limit: int | None = None, organisation_id: str | None = None

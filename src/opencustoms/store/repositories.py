@@ -23,7 +23,11 @@ from opencustoms.accounts.domain import (
 from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
-from opencustoms.origin.records import DeterminationRepository, StoredDetermination
+from opencustoms.origin.records import (
+    DeterminationRepository,
+    StoredDetermination,
+    already_superseded,
+)
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
@@ -267,23 +271,37 @@ class SqlDeterminations:
         self.s = session
 
     def add(self, record: StoredDetermination) -> None:
-        self.s.execute(
-            insert(t.origin_determinations).values(
-                id=record.id,
-                supersedes=record.supersedes,
-                organisation_id=record.organisation_id,
-                agreement=record.agreement,
-                product_hs=record.product_hs,
-                product_description=record.product_description[:300],
-                on_date=record.on_date,
-                verdict=record.verdict,
-                criterion=record.criterion,
-                rule=(record.rule or "")[:2000] or None,
-                bom=record.bom,
-                result=record.result,
-                created_at=record.created_at,
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(t.origin_determinations).values(
+                        id=record.id,
+                        supersedes=record.supersedes,
+                        organisation_id=record.organisation_id,
+                        agreement=record.agreement,
+                        product_hs=record.product_hs,
+                        product_description=record.product_description,
+                        on_date=record.on_date,
+                        verdict=record.verdict,
+                        criterion=record.criterion,
+                        rule=record.rule,
+                        bom=record.bom,
+                        result=record.result,
+                        created_at=record.created_at,
+                    )
+                )
+        except IntegrityError:
+            # supersedes is unique: a concurrent re-run may have stored the successor first
+            d = t.origin_determinations
+            taken = (
+                record.supersedes is not None
+                and self.s.execute(
+                    select(d.c.id).where(d.c.supersedes == record.supersedes)
+                ).first()
             )
-        )
+            if taken:
+                raise already_superseded(record.supersedes or "") from None
+            raise
 
     def get(self, record_id: str) -> StoredDetermination | None:
         row = self.s.execute(

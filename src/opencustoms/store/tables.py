@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -136,17 +137,24 @@ origin_determinations = Table(
     "origin_determinations",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("supersedes", String(40), ForeignKey("origin_determinations.id"), nullable=True),
+    # unique: a record has at most one successor, even when two re-runs race
+    Column(
+        "supersedes",
+        String(40),
+        ForeignKey("origin_determinations.id"),
+        nullable=True,
+        unique=True,
+    ),
     Column(
         "organisation_id", String(40), ForeignKey("organisations.id"), nullable=True, index=True
     ),
     Column("agreement", String(60), nullable=False),
     Column("product_hs", String(10), nullable=False),
-    Column("product_description", String(300), nullable=False),
+    Column("product_description", Text(), nullable=False),
     Column("on_date", Date(), nullable=False),
     Column("verdict", String(30), nullable=False),
     Column("criterion", String(40), nullable=True),
-    Column("rule", String(2000), nullable=True),
+    Column("rule", Text(), nullable=True),  # compared whole by a re-run: never cut
     Column("bom", JSON, nullable=False),
     Column("result", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),

@@ -15,7 +15,7 @@ from typing import Self
 
 from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, Visibility
 from opencustoms.kernel.errors import N_, Conflict
-from opencustoms.origin.records import StoredDetermination
+from opencustoms.origin.records import StoredDetermination, already_superseded
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 
@@ -131,6 +131,10 @@ class FakeDeterminations:
         self.st = state
 
     def add(self, record: StoredDetermination) -> None:
+        if record.supersedes and any(
+            r.supersedes == record.supersedes for r in self.st.determinations.values()
+        ):
+            raise already_superseded(record.supersedes)
         self.st.determinations[record.id] = record
 
     def get(self, record_id: str) -> StoredDetermination | None:

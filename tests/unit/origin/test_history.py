@@ -72,3 +72,17 @@ def test_redetermine_supersedes_only_what_changed(history):
 
     # A second run on the same day finds nothing new: the new record is the current one.
     assert h.redetermine(date(2027, 3, 1)) == ([], 2)
+
+
+def test_a_re_run_that_loses_a_race_says_so_and_keeps_one_successor(history):
+    h, clock = history
+    first = h.record("uk-south-korea", expiring_bom(), date(2026, 6, 1))
+    stale = h.current()  # what a second, concurrent re-run read before the first stored
+    clock.advance(timedelta(days=300))
+    [won], _ = h.redetermine(date(2027, 3, 1))
+    h.current = lambda *args: stale  # the concurrent run still works from its stale read
+    [lost], unchanged = h.redetermine(date(2027, 3, 1))
+    assert (lost.previous, lost.current, unchanged) == (first, None, 0)
+    assert lost.error.code == "determination.superseded"
+    del h.current
+    assert [r.id for r in h.current()] == [won.current.id]

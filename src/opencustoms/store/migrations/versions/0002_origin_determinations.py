@@ -22,11 +22,11 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.String(40), nullable=True),
         sa.Column("agreement", sa.String(60), nullable=False),
         sa.Column("product_hs", sa.String(10), nullable=False),
-        sa.Column("product_description", sa.String(300), nullable=False),
+        sa.Column("product_description", sa.Text(), nullable=False),
         sa.Column("on_date", sa.Date(), nullable=False),
         sa.Column("verdict", sa.String(30), nullable=False),
         sa.Column("criterion", sa.String(40), nullable=True),
-        sa.Column("rule", sa.String(2000), nullable=True),
+        sa.Column("rule", sa.Text(), nullable=True),
         sa.Column("bom", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -41,6 +41,7 @@ def upgrade() -> None:
             name="fk_origin_determinations_organisation_id_organisations",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_origin_determinations"),
+        sa.UniqueConstraint("supersedes", name="uq_origin_determinations_supersedes"),
     )
     op.create_index(
         "ix_origin_determinations_organisation_id", "origin_determinations", ["organisation_id"]
