@@ -42,6 +42,7 @@ SHARED_DATA = Path(
 
 
 def _unavailable(what: str) -> None:
+    # A developer without PostgreSQL still runs the rest; CI never skips (.ci/run checks it).
     if IN_CI:
         pytest.fail(f"{what} is required under CI=true", pytrace=False)
     pytest.skip(f"{what} is not available")
