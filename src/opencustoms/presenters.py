@@ -10,7 +10,7 @@ from typing import Any
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.i18n import _, label
-from opencustoms.kernel.errors import DomainError
+from opencustoms.kernel.errors import N_, DomainError
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
@@ -20,7 +20,7 @@ from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
 from opencustoms.origin.profile import Citation
 from opencustoms.origin.records import Change, StoredDetermination
-from opencustoms.origin.rules import AnyOf
+from opencustoms.origin.rules import AnyOf, RegionalValueContent, RvcMethod, walk
 from opencustoms.platform.audit import AuditEvent
 
 
@@ -212,22 +212,46 @@ def _evidence(d: Determination) -> list[dict[str, Any]]:
         )
     p = d.profile
     if p is not None:
-        if d.tolerance_used and p.tolerance is not None:
-            out.append(_cited("general tolerance", p.source, p.tolerance.cite))
+        if d.tolerance_used and d.tolerance_cite is not None:
+            out.append(_cited("general tolerance", p.source, d.tolerance_cite))
         if d.cumulation_lines:
             out.extend(
                 _cited(f"cumulation ({c.kind.value})", p.source, c.cite) for c in p.cumulation
             )
         if p.insufficient_operations is not None:
             out.append(_cited("insufficient operations", p.source, p.insufficient_operations.cite))
+        if p.build_up is not None and d.rule_set is not None and _counts_build_up(d.rule_set):
+            out.append(_cited("build-up formula", p.source, p.build_up.cite))
+        out.extend(_cited(kind, p.source, cite) for kind, cite in d.general_rules)
     if d.on is not None:
         out.append({"kind": "date", "reference": d.on.isoformat()})
     return out
 
 
+def _counts_build_up(rs: CompiledRuleSet) -> bool:
+    return any(
+        isinstance(n, RegionalValueContent) and n.method == RvcMethod.BUILD_UP
+        for n in walk(rs.rule.criteria)
+    )
+
+
+# what each piece of evidence is, for readers (the JSON keeps `kind` in English)
+EVIDENCE_KINDS = {
+    "general tolerance": N_("general tolerance"),
+    "insufficient operations": N_("insufficient operations"),
+    "build-up formula": N_("build-up formula"),
+    "absorption": N_("absorption"),
+    "sets": N_("sets"),
+    "cumulation": N_("cumulation"),
+}
+
+
 def _cited(kind: str, source: str, cite: Citation) -> dict[str, Any]:
+    head, _sep, rest = kind.partition(" (")
+    title = label(EVIDENCE_KINDS.get(head, head)) + (f" ({rest}" if rest else "")
     return {
         "kind": kind,
+        "title": title,
         "reference": f"{source}/{cite.file}, {cite.section}",
         "text": [cite.quote],
     }

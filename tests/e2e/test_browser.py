@@ -85,6 +85,10 @@ def test_upload_a_bom_and_read_why(server, browser):
         assert report.get_attribute("data-verdict") == "originating"
         assert "CTH | MaxNOM(EXW) <= 45%" in page.locator("code.notation").first.inner_text()
         assert "18.00% of EXW" in page.locator("ol.steps").inner_text()
+        # the general rules the verdict rests on, each with its text beside the rule's
+        rules = page.locator("h4.general-rule").all_inner_texts()
+        assert rules == ["insufficient operations", "absorption"]
+        assert "sufficiently-worked.md" not in page.locator("h4.general-rule").first.inner_text()
     finally:
         page.close()
 

@@ -234,6 +234,9 @@ def determine(
         )
     for note in result["notes"]:
         out.print(f"  - {note}", markup=False)
+    for basis in result["evidence"]:
+        if "title" in basis:  # a general rule the verdict rests on, with its text's place
+            out.print(f"  § {basis['title']}: {basis['reference']}", markup=False)
 
 
 @app.command(

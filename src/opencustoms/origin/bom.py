@@ -41,6 +41,33 @@ class Evidence:
         return self.valid_to is None or day <= self.valid_to
 
 
+SET_RULES = ("3(a)", "3(b)", "3(c)")  # the General Interpretative Rule that classified a set
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """The producer's costs, for the value-content formulas that count more than materials.
+
+    RCEP Article 3.5(1)(b): the direct (build-up) formula adds direct labour
+    cost, direct overhead cost, profit and other costs to the value of
+    originating materials; the net cost method takes the net cost of the good.
+    """
+
+    labour: Money | None = None
+    overhead: Money | None = None
+    profit: Money | None = None
+    other: Money | None = None
+    net_cost: Money | None = None
+
+    def build_up(self) -> dict[str, Money | None]:
+        return {
+            "labour_cost": self.labour,
+            "overhead_cost": self.overhead,
+            "profit": self.profit,
+            "other_costs": self.other,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Product:
     hs: HsCode
@@ -50,6 +77,9 @@ class Product:
     processes: tuple[str, ...] = ()  # working done, in words ("assembly", "printing")
     rule_set: str | None = None  # the "ex" rule set that applies, as the annex prints it
     part: str | None = None  # the producer's part number, to name sub-assemblies
+    weight_kg: Decimal | None = None  # net weight, for a tolerance taken by weight
+    costs: Costs = Costs()
+    set_rule: str | None = None  # "3(b)": a set, and the GIR 3 subrule that classified it
 
 
 @dataclass(frozen=True, slots=True)

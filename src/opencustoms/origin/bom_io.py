@@ -9,7 +9,8 @@ with any problem gives no BOM at all.
 Columns: level, line, part, hs, description, quantity, unit, value, weight_kg,
 origin_country, originating, evidence, evidence_reference, evidence_issuer,
 evidence_valid_from, evidence_valid_to, ex_works_price, fob_price, currency,
-processes (separated by ";"), rule_set.
+processes (separated by ";"), rule_set, set, labour_cost, overhead_cost, profit,
+other_costs, net_cost.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, DomainError, Finding, InvalidInput
 from opencustoms.kernel.hs import HsCode, HsEdition
 from opencustoms.kernel.money import Currency, Money
-from opencustoms.origin.bom import Bom, Evidence, EvidenceKind, Material, Product
+from opencustoms.origin.bom import (
+    SET_RULES,
+    Bom,
+    Costs,
+    Evidence,
+    EvidenceKind,
+    Material,
+    Product,
+)
 
 COLUMNS = (
     "level",
@@ -50,7 +59,14 @@ COLUMNS = (
     "currency",
     "processes",
     "rule_set",
+    "set",
+    "labour_cost",
+    "overhead_cost",
+    "profit",
+    "other_costs",
+    "net_cost",
 )
+COST_COLUMNS = ("labour_cost", "overhead_cost", "profit", "other_costs", "net_cost")
 MAX_LINES = 200_000
 
 
@@ -220,6 +236,20 @@ class _Reader:
         if isinstance(processes, str):
             processes = processes.split(";")
         procs = tuple(str(p).strip() for p in processes if str(p).strip())
+        weight = self.decimal(rec, "weight_kg", where)
+        labour, overhead, profit, other, net = (
+            self.money(rec, key, where, currency) for key in COST_COLUMNS
+        )
+        set_rule = self.text(rec, "set", where)
+        if set_rule is not None and set_rule not in SET_RULES:
+            self.p.add(
+                where,
+                "set",
+                N_("'%(value)s' is not a subrule of GIR 3; write %(allowed)s, or leave it empty"),
+                value=set_rule[:16],
+                allowed=", ".join(SET_RULES),
+            )
+            set_rule = None
         if hs is None or description is None:
             return None, currency
         return Product(
@@ -230,6 +260,9 @@ class _Reader:
             procs,
             self.text(rec, "rule_set", where),
             self.text(rec, "part", where),
+            weight,
+            Costs(labour, overhead, profit, other, net),
+            set_rule,
         ), currency
 
     def material(
@@ -557,6 +590,14 @@ def to_json(bom: Bom) -> dict[str, Any]:
         product["rule_set"] = p.rule_set
     if p.part:
         product["part"] = p.part
+    if p.weight_kg is not None:
+        product["weight_kg"] = str(p.weight_kg)
+    if p.set_rule:
+        product["set"] = p.set_rule
+    costs = (p.costs.labour, p.costs.overhead, p.costs.profit, p.costs.other, p.costs.net_cost)
+    for key, cost in zip(COST_COLUMNS, costs, strict=True):
+        if cost is not None:
+            product[key] = str(cost.amount)
     materials = []
     for m in bom.materials:
         item: dict[str, Any] = {

@@ -14,7 +14,14 @@ Articles 3.2 to 3.7; UK–Korea ORD Articles 2 to 6):
 6. the general tolerance, as the profile allows: non-originating materials
    that fail the change of classification are disregarded up to its share,
    unless the product's chapter is excluded (they still count in any value rule);
-7. the insufficient-operations veto, from the product's declared processes.
+7. the insufficient-operations veto, from the product's declared processes,
+   where non-originating materials were used (it is about working done on them).
+
+A set (GIR 3) is decided by the agreement's rule for sets where the profile
+has one for the subrule that classified it: every component originating, or
+the non-originating components within a share of the set's price. Roll-up
+follows the profile's absorption rule: where a profile says absorption does
+not apply, a sub-assembly is not counted as originating on its own verdict.
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from opencustoms.kernel.errors import N_, InvalidInput
 from opencustoms.origin.bom import Bom, EvidenceKind, Material
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.engine import Facts, Outcome, Result, criterion, evaluate
-from opencustoms.origin.profile import Profile
-from opencustoms.origin.rules import Node, TariffShift, walk
+from opencustoms.origin.profile import Citation, Profile, Sets
+from opencustoms.origin.rules import MaxNonOriginating, Node, TariffShift, walk
 
 
 class Verdict(StrEnum):
@@ -48,10 +55,14 @@ class Determination:
     rule_set: CompiledRuleSet | None
     candidates: tuple[CompiledRuleSet, ...] = ()
     tolerance_used: str | None = None  # in words, when it decided
+    tolerance_cite: Citation | None = (
+        None  # the text of the tolerance that decided (value or weight)
+    )
     cumulation_lines: tuple[int, ...] = ()  # materials counted through cumulation
     rolled_up_lines: tuple[int, ...] = ()  # sub-assemblies counted as originating
     notes: tuple[str, ...] = field(default=())  # what was not checked, and why
     profile: Profile | None = None  # the general rules applied, with their citations
+    general_rules: tuple[tuple[str, Citation], ...] = ()  # (what, its text): sets, absorption
     on: date | None = None
 
 
@@ -81,10 +92,41 @@ def determine(
     cumulated: list[int] = []
     rolled: list[int] = []
     verdicts: dict[int, bool] = {}
-    for m in bom.materials:
-        verdicts[m.line] = _counts(m, on, partners, sub_determine, cumulated, rolled)
-    facts = Facts(bom, on, lambda m: verdicts.get(m.line, False))
     notes: list[str] = []
+    cited: list[tuple[str, Citation]] = []
+    absorption = profile.absorption if profile is not None else None
+    roll_up = absorption is None or absorption.applies
+    for m in bom.materials:
+        verdicts[m.line] = _counts(m, on, partners, sub_determine, cumulated, rolled, roll_up)
+    if rolled and absorption is not None:
+        cited.append(("absorption", absorption.cite))
+    elif rolled:
+        notes.append(
+            N_(
+                "the profile does not record absorption; an originating sub-assembly counts as an originating material"
+            )
+        )
+    if not roll_up and any(_self_produced(m) for m in bom.materials):
+        notes.append(
+            N_("absorption does not apply under this agreement: sub-assemblies were not rolled up")
+        )
+    facts = Facts(
+        bom,
+        on,
+        lambda m: verdicts.get(m.line, False),
+        build_up=profile.build_up.adds if profile is not None and profile.build_up else None,
+    )
+    if bom.product.set_rule is not None:
+        sets = _set_rule(bom, profile, notes)
+        if sets is not None:
+            cited.append(("sets", sets.cite))
+            return _with_basis(
+                _as_set(agreement, chosen, facts, sets, verdicts, cumulated, rolled, cited),
+                bom,
+                profile,
+                notes,
+                on,
+            )
     if all(verdicts.values()):
         outcome = Outcome(chosen.rule.criteria, Result.PASSED, N_("every material originating"))
         return _with_basis(
@@ -96,6 +138,7 @@ def determine(
                 chosen,
                 cumulation_lines=tuple(cumulated),
                 rolled_up_lines=tuple(rolled),
+                general_rules=tuple(cited),
             ),
             bom,
             profile,
@@ -103,9 +146,11 @@ def determine(
             on,
         )
     outcome = evaluate(chosen.rule.criteria, facts)
-    tolerance = None
+    tolerance = tolerance_cite = None
     if outcome.result != Result.PASSED and profile is not None and profile.tolerance is not None:
-        outcome, tolerance = _with_tolerance(chosen.rule.criteria, facts, outcome, profile, notes)
+        outcome, tolerance, tolerance_cite = _with_tolerance(
+            chosen.rule.criteria, facts, outcome, profile, notes
+        )
     verdict = {
         Result.PASSED: Verdict.ORIGINATING,
         Result.FAILED: Verdict.NOT_ORIGINATING,
@@ -118,10 +163,82 @@ def determine(
         outcome,
         chosen,
         tolerance_used=tolerance,
+        tolerance_cite=tolerance_cite,
         cumulation_lines=tuple(cumulated),
         rolled_up_lines=tuple(rolled),
+        general_rules=tuple(cited),
     )
     return _with_basis(result, bom, profile, notes, on)
+
+
+def _set_rule(bom: Bom, profile: Profile | None, notes: list[str]) -> Sets | None:
+    """The agreement's rule for this set, if it has one that decides it."""
+    sets = profile.sets if profile is not None else None
+    if sets is None:
+        notes.append(
+            N_(
+                "the agreement's profile records no rule for sets; the product-specific rule decided"
+            )
+        )
+    elif bom.product.set_rule not in sets.classified_by:
+        notes.append(
+            N_(
+                "the agreement's rule for sets is not for sets classified by this subrule of GIR 3; the product-specific rule decided"
+            )
+        )
+    elif sets.base is None:
+        notes.append(
+            N_(
+                "the profile does not record what the sets rule's share is taken of; the product-specific rule decided"
+            )
+        )
+    else:
+        return sets
+    return None
+
+
+def _as_set(
+    agreement: str,
+    chosen: CompiledRuleSet,
+    facts: Facts,
+    sets: Sets,
+    verdicts: dict[int, bool],
+    cumulated: list[int],
+    rolled: list[int],
+    cited: list[tuple[str, Citation]],
+) -> Determination:
+    """A set: originating if every component is, or if the others stay within the share."""
+    assert sets.base is not None
+    if all(verdicts.values()):
+        outcome = Outcome(
+            chosen.rule.criteria, Result.PASSED, N_("every component of the set originating")
+        )
+    else:
+        limit = MaxNonOriginating(sets.base, sets.percent, text=sets.cite.quote)
+        outcome = evaluate(limit, facts)
+    verdict = {
+        Result.PASSED: Verdict.ORIGINATING,
+        Result.FAILED: Verdict.NOT_ORIGINATING,
+        Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
+    }[outcome.result]
+    return Determination(
+        agreement,
+        verdict,
+        "SET" if verdict == Verdict.ORIGINATING else None,
+        outcome,
+        chosen,
+        cumulation_lines=tuple(cumulated),
+        rolled_up_lines=tuple(rolled),
+        general_rules=tuple(cited),
+    )
+
+
+def _self_produced(m: Material) -> bool:
+    return (
+        m.evidence is not None
+        and m.evidence.kind == EvidenceKind.SELF_PRODUCED
+        and m.bom is not None
+    )
 
 
 def _with_basis(
@@ -164,12 +281,12 @@ def _counts(
     sub: SubDetermine,
     cumulated: list[int],
     rolled: list[int],
+    roll_up: bool,
 ) -> bool:
-    if (
-        m.evidence is not None
-        and m.evidence.kind == EvidenceKind.SELF_PRODUCED
-        and m.bom is not None
-    ):
+    if _self_produced(m):
+        assert m.bom is not None
+        if not roll_up:
+            return False
         ok = m.originating is True and sub(m.bom) == Verdict.ORIGINATING
         if ok:
             rolled.append(m.line)
@@ -194,40 +311,93 @@ def _failing_shift_lines(outcome: Outcome) -> set[int]:
 
 def _with_tolerance(
     rule: Node, facts: Facts, outcome: Outcome, profile: Profile, notes: list[str]
-) -> tuple[Outcome, str | None]:
+) -> tuple[Outcome, str | None, Citation | None]:
+    """The rule again with the materials that fail a change of classification disregarded,
+    if their value or weight is within the profile's tolerance for this product."""
     tol = profile.tolerance
     assert tol is not None
     product = facts.bom.product.hs.digits
+    by_weight = tol.by_weight if tol.by_weight and tol.by_weight.covers(product) else None
+    value_applies = tol.value_percent is not None and not (by_weight and by_weight.instead_of_value)
     if any(r.covers(product) for r in tol.excluded):
-        notes.append(N_("the general tolerance does not apply to this product's chapter"))
-        return outcome, None
-    if tol.value_percent is None or not any(isinstance(n, TariffShift) for n in walk(rule)):
-        return outcome, None
-    if tol.base is None:
+        value_applies = False
+        if by_weight is None:
+            notes.append(N_("the general tolerance does not apply to this product's chapter"))
+            return outcome, None, None
+    if not any(isinstance(n, TariffShift) for n in walk(rule)):
+        return outcome, None, None
+    lines = _failing_shift_lines(outcome)
+    if not lines:
+        return outcome, None, None
+    # those lines are disregarded for the change of classification only: they still
+    # count in any value rule, so the tolerance never carries a product past one
+    retried = evaluate(rule, replace(facts, tolerated=frozenset(lines)))
+    if retried.result != Result.PASSED:
+        return outcome, None, None
+    failing = [m for m in facts.bom.materials if m.line in lines]
+    named = ", ".join(map(str, sorted(lines)))
+    undecided = False
+    if value_applies and tol.base is None:
         notes.append(
             N_(
                 "the profile does not record what the tolerance's share is taken of; it was not applied"
             )
         )
-        return outcome, None
-    base = tol.base
-    price = facts.price(base)
-    lines = _failing_shift_lines(outcome)
-    if price is None or price.amount <= 0 or not lines:
-        return outcome, None
-    value = sum((m.value.amount for m in facts.bom.materials if m.line in lines), Decimal(0))
-    share = (value * 100 / price.amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if share > tol.value_percent:
-        notes.append(
-            N_("the materials failing the change of classification exceed the general tolerance")
+    elif value_applies and tol.base is not None and tol.value_percent is not None:
+        price = facts.price(tol.base)
+        if price is None or price.amount <= 0:
+            undecided = True
+            notes.append(N_("the general tolerance may apply: give the price it is taken of"))
+        else:
+            value = sum((m.value.amount for m in failing), Decimal(0))
+            share = _percent(value, price.amount)
+            if share <= tol.value_percent:
+                used = f"{share}% of {tol.base.value} <= {tol.value_percent}% (lines {named})"
+                return retried, used, tol.cite
+            notes.append(
+                N_(
+                    "the materials failing the change of classification exceed the general tolerance"
+                )
+            )
+    if by_weight is not None:
+        total = facts.bom.product.weight_kg
+        if total is None or total <= 0 or any(m.weight_kg is None for m in failing):
+            undecided = True
+            notes.append(
+                N_(
+                    "the tolerance by weight may apply: give the product's weight and the weight of each material that fails the change of classification"
+                )
+            )
+        else:
+            weight = sum((m.weight_kg or Decimal(0) for m in failing), Decimal(0))
+            share = _percent(weight, total)
+            if share <= by_weight.percent:
+                used = f"{share}% of weight <= {by_weight.percent}% (lines {named})"
+                return retried, used, by_weight.cite
+            notes.append(
+                N_(
+                    "the weight of the materials failing the change of classification exceeds the tolerance by weight"
+                )
+            )
+    if undecided and outcome.result == Result.FAILED:
+        # the tolerance would carry the product if the missing figure is within it
+        return (
+            replace(
+                outcome,
+                result=Result.UNKNOWN,
+                reason=N_(
+                    "the rule is met only if the general tolerance applies, which needs figures the BOM does not give"
+                ),
+                params={},
+            ),
+            None,
+            None,
         )
-        return outcome, None
-    # those lines are disregarded for the change of classification only
-    retried = evaluate(rule, replace(facts, tolerated=frozenset(lines)))
-    if retried.result != Result.PASSED:
-        return outcome, None
-    used = f"{share}% of {base.value} <= {tol.value_percent}% (lines {', '.join(map(str, sorted(lines)))})"
-    return retried, used
+    return outcome, None, None
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _vetoed(

@@ -28,6 +28,7 @@ from opencustoms.kernel.errors import N_
 from opencustoms.kernel.money import Money
 from opencustoms.origin.bom import Bom, EvidenceKind, Material
 from opencustoms.origin.notation import render
+from opencustoms.origin.profile import BuildUp
 from opencustoms.origin.rules import (
     AllOf,
     AnyOf,
@@ -83,6 +84,7 @@ class Facts:
     on: date
     originating: Callable[[Material], bool]
     tolerated: frozenset[int] = frozenset()  # lines the general tolerance exempts from a CTC
+    build_up: BuildUp | None = None  # what the agreement's build-up formula adds (None: unknown)
 
     @classmethod
     def of(cls, bom: Bom, on: date) -> Facts:
@@ -370,55 +372,81 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
 
 
 def _rvc(node: RegionalValueContent, facts: Facts) -> Outcome:
+    non = facts.non_originating()
+    if node.method == RvcMethod.FOCUSED_VALUE and node.materials is not None:
+        non = [m for m in non if _covers(node.materials.hs, m)]
+    vnm = sum((m.value.amount for m in non), Decimal(0))
+    if node.method == RvcMethod.NET_COST:  # (net cost - VNM) / net cost
+        net = facts.bom.product.costs.net_cost
+        if net is None or net.amount <= 0:
+            return Outcome(
+                node, Result.UNKNOWN, N_("the net cost method needs the product's net cost")
+            )
+        return _rvc_outcome(node, _share(net.amount - vnm, net.amount))
     price = facts.price(node.base)
     if price is None or price.amount <= 0:
         return Outcome(
             node, Result.UNKNOWN, N_("the %(base)s price is needed"), {"base": node.base.value}
         )
-    non = facts.non_originating()
-    if node.method == RvcMethod.FOCUSED_VALUE and node.materials is not None:
-        non = [m for m in non if _covers(node.materials.hs, m)]
-    vnm = sum((m.value.amount for m in non), Decimal(0))
     if node.method in (RvcMethod.BUILD_DOWN, RvcMethod.FOCUSED_VALUE):
-        rvc = _share(price.amount - vnm, price.amount)
-        ok = rvc >= node.threshold
-        return Outcome(
-            node,
-            Result.PASSED if ok else Result.FAILED,
-            N_(
-                "regional value content %(rvc)s%% (%(method)s), at least %(limit)s%%: %(margin)s points over"
-            )
-            if ok
-            else N_(
-                "regional value content %(rvc)s%% (%(method)s), at least %(limit)s%%: %(margin)s points short"
-            ),
-            {
-                "rvc": rvc,
-                "method": node.method.value,
-                "limit": node.threshold,
-                "margin": abs(rvc - node.threshold),
-            },
-        )
-    # build-up (and net cost) add labour, overhead, profit and other costs that a
-    # BOM does not hold: the originating materials alone give a lower bound
+        return _rvc_outcome(node, _share(price.amount - vnm, price.amount))
     vom = sum((m.value.amount for m in facts.bom.materials if facts.originating(m)), Decimal(0))
-    floor = _share(vom, price.amount)
+    if facts.build_up == BuildUp.MATERIALS:
+        return _rvc_outcome(node, _share(vom, price.amount))
+    # the direct formula also adds the producer's costs (RCEP Article 3.5(1)(b)); where the
+    # BOM gives only some of them, what it gives is a lower bound
+    costs = facts.bom.product.costs.build_up() if facts.build_up is not None else {}
+    given = sum((c.amount for c in costs.values() if c is not None), Decimal(0))
+    missing = [k for k, c in costs.items() if c is None]
+    floor = _share(vom + given, price.amount)
+    if facts.build_up is not None and not missing:
+        return _rvc_outcome(node, floor)
     if floor >= node.threshold:
         return Outcome(
             node,
             Result.PASSED,
             N_(
-                "regional value content at least %(rvc)s%% (%(method)s) from originating materials alone, at least %(limit)s%%"
+                "regional value content at least %(rvc)s%% (%(method)s) on the figures given, at least %(limit)s%%"
             ),
             {"rvc": floor, "method": node.method.value, "limit": node.threshold},
+        )
+    if facts.build_up is None:
+        return Outcome(
+            node,
+            Result.UNKNOWN,
+            N_(
+                "originating materials give %(rvc)s%%; the agreement's profile does not record what else %(method)s counts"
+            ),
+            {"rvc": floor, "method": node.method.value},
         )
     return Outcome(
         node,
         Result.UNKNOWN,
         N_(
-            "originating materials give %(rvc)s%%; %(method)s also counts labour, overhead, profit and other costs, which the BOM does not give"
+            "originating materials and the costs given make %(rvc)s%% (%(method)s); give %(missing)s"
         ),
-        {"rvc": floor, "method": node.method.value},
+        {"rvc": floor, "method": node.method.value, "missing": ", ".join(missing)},
+    )
+
+
+def _rvc_outcome(node: RegionalValueContent, rvc: Decimal) -> Outcome:
+    ok = rvc >= node.threshold
+    return Outcome(
+        node,
+        Result.PASSED if ok else Result.FAILED,
+        N_(
+            "regional value content %(rvc)s%% (%(method)s), at least %(limit)s%%: %(margin)s points over"
+        )
+        if ok
+        else N_(
+            "regional value content %(rvc)s%% (%(method)s), at least %(limit)s%%: %(margin)s points short"
+        ),
+        {
+            "rvc": rvc,
+            "method": node.method.value,
+            "limit": node.threshold,
+            "margin": abs(rvc - node.threshold),
+        },
     )
 
 

@@ -36,13 +36,29 @@ class Valuation:
 
 
 @dataclass(frozen=True, slots=True)
+class WeightTolerance:
+    """The tolerance taken by weight, for the products the text names (agriculture, textiles)."""
+
+    percent: Decimal  # of the product's weight
+    products: tuple[HsRange, ...]  # the products it is for
+    excepted: tuple[HsRange, ...]  # within those, the products it is not for
+    instead_of_value: bool  # True: for those products the value measure does not apply
+    cite: Citation
+
+    def covers(self, digits: str) -> bool:
+        return any(r.covers(digits) for r in self.products) and not any(
+            r.covers(digits) for r in self.excepted
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Tolerance:
     """General tolerance (de minimis): non-originating materials allowed despite the rule."""
 
     value_percent: Decimal | None  # of `base`
     base: ValueBase | None
-    weight_percent: Decimal | None  # for goods classified by weight (textiles, agriculture)
-    excluded: tuple[HsRange, ...]  # chapters or headings it does not apply to
+    by_weight: WeightTolerance | None
+    excluded: tuple[HsRange, ...]  # products the value measure does not apply to
     may_exceed_maxnom: bool | None  # whether it may take a product past a MaxNOM in its rule
     cite: Citation
 
@@ -52,6 +68,29 @@ class CumulationKind(StrEnum):
     DIAGONAL = "diagonal"  # also materials of named third countries
     FULL = "full"  # also working done in another party, not only materials
     EXTENDED = "extended"
+
+
+class BuildUp(StrEnum):
+    """What the direct (build-up) formula of regional value content adds up."""
+
+    MATERIALS = "materials"  # VOM / value (e.g. the UK's CPTPP guidance)
+    MATERIALS_AND_COSTS = "materials-and-costs"  # VOM + labour + overhead + profit + other (RCEP)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildUpFormula:
+    adds: BuildUp
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Sets:
+    """Sets (GIR 3): originating when the non-originating components stay within a share."""
+
+    percent: Decimal  # of `base`, the value of the non-originating components
+    base: ValueBase | None  # None: the sources do not say what the share is taken of
+    classified_by: tuple[str, ...]  # the GIR 3 subrules it is for: "3(a)", "3(b)", "3(c)"
+    cite: Citation
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +156,6 @@ class Profile:
     absorption: Flag | None
     transport: Transport | None
     proofs: tuple[Proof, ...]
+    build_up: BuildUpFormula | None = None
+    sets: Sets | None = None
     notes: tuple[str, ...] = field(default=())  # what the sources leave unsaid, in words

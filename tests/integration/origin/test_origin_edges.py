@@ -259,7 +259,7 @@ def test_determine_command(cli):
     assert "18.00% of EXW, limit 45%" in data["margin"]
     assert data["rolled_up"] == [3]
     kinds = [e["kind"] for e in data["evidence"]]
-    assert kinds == ["product-specific rule", "insufficient operations", "date"]
+    assert kinds == ["product-specific rule", "insufficient operations", "absorption", "date"]
     assert data["evidence"][0]["reference"] == "uk-south-korea, rule_sets/south-korea.json, 8466"
     code, out, _ = cli(
         "origin", "determine", "-a", "uk-south-korea", "--bom", str(bom), "--date", "2026-06-01"

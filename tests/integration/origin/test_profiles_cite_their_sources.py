@@ -23,6 +23,9 @@ def _citations(profile):
         profile.insufficient_operations,
         profile.absorption,
         profile.transport,
+        profile.tolerance.by_weight if profile.tolerance else None,
+        profile.build_up,
+        profile.sets,
     ):
         found.append(part.cite if part else None)
     found += [c.cite for c in profile.cumulation] + [p.cite for p in profile.proofs]

@@ -46,6 +46,48 @@ def test_the_three_formats_give_the_same_bom():
     assert clamp.bom is not None
     assert clamp.bom.product.part == "CL-7"
     assert [m.description for m in clamp.bom.materials] == ["Bolts", "Forged jaw"]
+    # the product's weight and costs, for tolerance by weight and the cost formulas
+    assert bom.product.weight_kg == Decimal("40")
+    costs = bom.product.costs
+    assert [c.amount for c in costs.build_up().values() if c] == [
+        Decimal("200.00"),
+        Decimal("80.00"),
+        Decimal("50.00"),
+        Decimal("20.00"),
+    ]
+    assert costs.net_cost is not None
+    assert costs.net_cost.amount == Decimal("900.00")
+    assert bom.product.set_rule is None
+
+
+def test_product_weight_costs_and_set_are_checked_like_any_column():
+    header = ",".join(COLUMNS)
+    product = dict.fromkeys(COLUMNS, "")
+    product.update(
+        level="0",
+        hs="4202.31",
+        description="Gift set",
+        ex_works_price="100",
+        currency="EUR",
+        weight_kg="-2",
+        set="GIR 3",
+        labour_cost="lots",
+    )
+    material = dict.fromkeys(COLUMNS, "")
+    material.update(level="1", hs="4202.32", description="Key case", value="10")
+    text = "\n".join([header, ",".join(product.values()), ",".join(material.values())]) + "\n"
+    with pytest.raises(InvalidInput) as e:
+        read_csv(text, "set.csv", ED)
+    messages = [f.render() for f in e.value.findings]
+    for start in (
+        "set.csv, line 2, weight_kg: '-2' must be zero or more",
+        "set.csv, line 2, set: 'GIR 3' is not a subrule of GIR 3; write 3(a), 3(b), 3(c)",
+        "set.csv, line 2, labour_cost: 'lots' is not a number",
+    ):
+        assert any(m.startswith(start) for m in messages), (start, messages)
+    product.update(weight_kg="2", set="3(b)", labour_cost="")
+    text = "\n".join([header, ",".join(product.values()), ",".join(material.values())]) + "\n"
+    assert read_csv(text, "set.csv", ED).product.set_rule == "3(b)"
 
 
 def test_originating_counts_only_on_valid_evidence():

@@ -83,17 +83,17 @@ def test_cumulation_counts_partner_materials_with_a_proof(catalogue):
     assert d.verdict is Verdict.NOT_ORIGINATING  # no cumulation with China
 
 
-def test_a_sub_assembly_rolls_up_when_it_originates(catalogue):
+def _made(hs, value):
+    """A sub-assembly the producer made of one non-originating steel bar."""
     sub = {
-        "product": {
-            "hs": "8466.93",
-            "description": "part",
-            "ex_works_price": "500",
-            "currency": "EUR",
-        },
+        "product": {"hs": hs, "description": "part", "ex_works_price": "500", "currency": "EUR"},
         "materials": [_m("7214.20", 100)],
     }
-    made = _m("8466.93", 500, originating=True, evidence={"kind": "self-produced"}, bom=sub)
+    return _m(hs, value, originating=True, evidence={"kind": "self-produced"}, bom=sub)
+
+
+def test_a_sub_assembly_rolls_up_when_it_originates(catalogue):
+    made = _made("8466.93", 500)
     d = determine(catalogue, "uk-south-korea", _bom("8466.20", [made, _m("7318.15", 100)]), DAY)
     assert d.verdict is Verdict.ORIGINATING
     assert d.rolled_up_lines == (1,)
@@ -140,3 +140,129 @@ def test_rcep_ctsh_or_rvc40_under_its_own_edition(catalogue):
     worse = _bom("8517.12", [_m("8517.12", 700)], exw="1000", edition=HsEdition.HS2012)
     assert determine(catalogue, "rcep", worse, DAY).verdict is Verdict.INSUFFICIENT_DATA
     # 30% build-down fails; build-up needs labour and overhead the BOM lacks
+
+
+def _rcep_rule(catalogue, notation):
+    """An RCEP rule set with the given criteria (the shipped rows have no textile lines)."""
+    from dataclasses import replace
+
+    from opencustoms.origin.notation import parse_criteria
+
+    rs = catalogue.rules_for("rcep", "8517.12", HsEdition.HS2012).candidates[0]
+    return replace(rs, rule=replace(rs.rule, criteria=parse_criteria(notation)))
+
+
+def _textile(materials, weight="100"):
+    bom = {
+        "product": {
+            "hs": "5208.11",
+            "description": "cotton fabric",
+            "fob_price": "1000",
+            "currency": "USD",
+            "weight_kg": weight,
+            "processes": ["weaving"],
+        },
+        "materials": materials,
+    }
+    return read_json(json.dumps(bom), "t.json", HsEdition.HS2012)
+
+
+def test_rcep_de_minimis_by_weight_for_chapters_50_to_63(catalogue):
+    # Article 3.7(1): 10 % of FOB (a), or for Chapters 50-63 10 % of the weight (b)
+    from opencustoms import presenters
+    from opencustoms.origin.determination import determine as run
+
+    profile = catalogue.agreement("rcep").profile
+    rule = [_rcep_rule(catalogue, "CTH")]
+
+    def sub(_bom):
+        return Verdict.NOT_ORIGINATING
+
+    heavy_value = _textile([_m("5208.19", 200, weight_kg="8"), _m("5201.00", 300)])
+    d = run("rcep", heavy_value, rule, profile, DAY, sub)
+    assert d.verdict is Verdict.ORIGINATING
+    assert d.tolerance_used == "8.00% of weight <= 10% (lines 1)"
+    cited = next(
+        e for e in presenters.determination(d)["evidence"] if e["kind"] == "general tolerance"
+    )
+    assert cited["reference"].endswith("Article 3.7(1)(b)")
+    light_value = _textile([_m("5208.19", 50, weight_kg="30"), _m("5201.00", 300)])
+    assert run("rcep", light_value, rule, profile, DAY, sub).tolerance_used == (
+        "5.00% of FOB <= 10% (lines 1)"
+    )
+    neither = _textile([_m("5208.19", 200, weight_kg="30"), _m("5201.00", 300)])
+    d = run("rcep", neither, rule, profile, DAY, sub)
+    assert d.verdict is Verdict.NOT_ORIGINATING
+    assert any("exceeds the tolerance by weight" in n for n in d.notes)
+    unweighed = _textile([_m("5208.19", 200), _m("5201.00", 300)], weight=None)
+    d = run("rcep", unweighed, rule, profile, DAY, sub)
+    assert d.verdict is Verdict.INSUFFICIENT_DATA  # the weight could still carry it
+
+
+def test_roll_up_follows_the_profiles_absorption(catalogue):
+    from dataclasses import replace
+
+    from opencustoms.origin.determination import determine as run
+    from opencustoms.origin.profile import Flag
+
+    made = _made("8466.93", 600)
+    bom = _bom("8466.20", [made, _m("7318.15", 100)])
+    candidates = catalogue.rules_for("uk-south-korea", bom.product.hs).candidates
+    profile = catalogue.agreement("uk-south-korea").profile
+
+    def sub(_bom):
+        return Verdict.ORIGINATING
+
+    d = run("uk-south-korea", bom, candidates, profile, DAY, sub)
+    assert d.verdict is Verdict.ORIGINATING
+    assert d.rolled_up_lines == (1,)
+    assert ("absorption", profile.absorption.cite) in d.general_rules
+    no_absorption = replace(profile, absorption=Flag(False, profile.absorption.cite))
+    d = run("uk-south-korea", bom, candidates, no_absorption, DAY, sub)
+    assert d.rolled_up_lines == ()
+    assert d.verdict is Verdict.NOT_ORIGINATING  # 8466.93 fails CTH; 60 % is over MaxNOM 45 %
+    assert any("absorption does not apply" in n for n in d.notes)
+    unrecorded = replace(profile, absorption=None)
+    d = run("uk-south-korea", bom, candidates, unrecorded, DAY, sub)
+    assert d.rolled_up_lines == (1,)
+    assert any("does not record absorption" in n for n in d.notes)
+
+
+def test_a_set_without_a_sets_rule_is_decided_by_its_product_rule(catalogue):
+    from dataclasses import replace
+
+    from opencustoms.origin.determination import determine as run
+
+    bom = read_json(
+        json.dumps(
+            {
+                "product": {
+                    "hs": "4202.31",
+                    "description": "gift set",
+                    "ex_works_price": "1000",
+                    "currency": "EUR",
+                    "set": "3(b)",
+                },
+                "materials": [_m("4202.32", 200)],
+            }
+        ),
+        "s.json",
+        HsEdition.HS2022,
+    )
+    candidates = catalogue.rules_for("uk-south-korea", bom.product.hs).candidates
+    profile = catalogue.agreement("uk-south-korea").profile
+    d = run("uk-south-korea", bom, candidates, profile, DAY, lambda b: Verdict.ORIGINATING)
+    assert d.criterion is None
+    assert d.verdict is Verdict.NOT_ORIGINATING
+    assert d.general_rules
+    assert d.general_rules[0][0] == "sets"
+    d = run(
+        "uk-south-korea",
+        bom,
+        candidates,
+        replace(profile, sets=None),
+        DAY,
+        lambda b: Verdict.ORIGINATING,
+    )
+    assert d.verdict is Verdict.NOT_ORIGINATING  # the CTH fails on the key case of 4202
+    assert any("records no rule for sets" in n for n in d.notes)

@@ -1,6 +1,7 @@
 """The engine: each criterion against a BOM, with its result, reason and margin."""
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin.bom_io import read_json
 from opencustoms.origin.engine import Facts, Result, criterion, evaluate
 from opencustoms.origin.notation import parse_criteria
+from opencustoms.origin.profile import BuildUp
 
 BOMS = Path(__file__).parents[2] / "fixtures" / "origin" / "boms"
 DAY = date(2026, 6, 1)
@@ -82,6 +84,47 @@ def test_rvc_build_down_is_computed_and_build_up_needs_costs():
     )  # originating materials alone suffice
     focused = _run("RVC(focused-value, FOB, hs(8483)) >= 40%")
     assert focused.result is Result.PASSED  # the only focused material originates
+
+
+def _with_formula(rule, bom=None, build_up=None):
+    facts = Facts.of(bom or _bom(), DAY)
+    return evaluate(parse_criteria(rule), replace(facts, build_up=build_up))
+
+
+def test_build_up_follows_the_agreements_formula():
+    # lathe parts: FOB 1050; originating materials 270 (lines 2 and 3), costs 350
+    materials = _with_formula("RVC(build-up, FOB) >= 30%", build_up=BuildUp.MATERIALS)
+    assert materials.result is Result.FAILED  # VOM / FOB = 25.71%, exactly
+    assert "25.71% (build-up), at least 30%: 4.29 points short" in materials.render()
+    costs = _with_formula("RVC(build-up, FOB) >= 60%", build_up=BuildUp.MATERIALS_AND_COSTS)
+    assert costs.result is Result.FAILED  # (270 + 350) / 1050 = 59.05%
+    assert "59.05% (build-up)" in costs.render()
+    assert (
+        _with_formula("RVC(build-up, FOB) >= 55%", build_up=BuildUp.MATERIALS_AND_COSTS).result
+        is Result.PASSED
+    )
+
+
+def test_build_up_with_some_costs_missing_is_a_lower_bound():
+    partial = _bom(profit=None)
+    short = _with_formula("RVC(build-up, FOB) >= 60%", partial, BuildUp.MATERIALS_AND_COSTS)
+    assert short.result is Result.UNKNOWN  # 570 / 1050 = 54.29%: profit could make up the rest
+    assert short.render().endswith("give profit")
+    enough = _with_formula("RVC(build-up, FOB) >= 50%", partial, BuildUp.MATERIALS_AND_COSTS)
+    assert enough.result is Result.PASSED
+    assert "at least 54.29%" in enough.render()
+    unrecorded = _with_formula("RVC(build-up, FOB) >= 60%")
+    assert unrecorded.result is Result.UNKNOWN
+    assert "does not record" in unrecorded.render()
+
+
+def test_net_cost_method_takes_the_net_cost_not_the_price():
+    outcome = _run("RVC(net-cost, FOB) >= 45%", _bom(fob_price=None))
+    assert outcome.result is Result.PASSED  # (900 - 180) / 900 = 80%
+    assert "80.00% (net-cost), at least 45%: 35.00 points over" in outcome.render()
+    missing = _run("RVC(net-cost, FOB) >= 45%", _bom(net_cost=None))
+    assert missing.result is Result.UNKNOWN
+    assert missing.render() == "the net cost method needs the product's net cost"
 
 
 def test_rcep_alternatives_pass_on_the_build_down_formula():

@@ -19,6 +19,8 @@ BROKEN = Path(__file__).parents[2] / "fixtures" / "origin" / "broken_profiles"
         ("bad-percent.yaml", 6, "a percentage runs from 0 to 100"),
         ("missing-citation.yaml", 6, "missing field(s) cite"),
         ("bad-country.yaml", 3, "'XX' is not an ISO 3166 country code"),
+        ("bad-set-rule.yaml", 8, "'3(d)' is not a subrule of GIR 3; use 3(a), 3(b), 3(c)"),
+        ("weight-without-products.yaml", 9, "missing field(s) products"),
     ],
 )
 def test_broken_profiles_say_what_and_where(name, line, words):

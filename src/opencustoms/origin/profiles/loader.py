@@ -18,6 +18,8 @@ from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.origin.compiler.refs import parse_refs
 from opencustoms.origin.profile import (
+    BuildUp,
+    BuildUpFormula,
     Citation,
     Cumulation,
     CumulationKind,
@@ -26,15 +28,18 @@ from opencustoms.origin.profile import (
     Profile,
     Proof,
     ProofKind,
+    Sets,
     Tolerance,
     Transport,
     TransportRule,
     Valuation,
+    WeightTolerance,
 )
 from opencustoms.origin.rules import HsRange, ValueBase
 from opencustoms.reference.yamlstrict import Node, compose_text
 
 CITE = {"file", "section", "quote"}
+GIR3 = ("3(a)", "3(b)", "3(c)")  # the General Interpretative Rule that classified a set
 
 
 def _cite(node: Node) -> Citation:
@@ -121,6 +126,8 @@ def read_profile(text: str, source: str) -> Profile:
             "absorption",
             "transport",
             "proofs",
+            "build_up",
+            "sets",
             "notes",
         },
     )
@@ -141,18 +148,53 @@ def read_profile(text: str, source: str) -> Profile:
     tolerance = None
     if node := _optional(f, "tolerance"):
         t = node.mapping(
-            {"cite"}, {"value_percent", "base", "weight_percent", "excluded", "may_exceed_maxnom"}
+            {"cite"}, {"value_percent", "base", "by_weight", "excluded", "may_exceed_maxnom"}
         )
+        by_weight = None
+        if w := _optional(t, "by_weight"):
+            wf = w.mapping({"percent", "products", "cite"}, {"except", "instead_of_value"})
+            percent = _percent(wf["percent"])
+            if percent is None:
+                raise wf["percent"].error("expected a percentage such as 10 or 8.5")
+            by_weight = WeightTolerance(
+                percent=percent,
+                products=_ranges(wf["products"]),
+                excepted=_ranges(wf["except"]) if _optional(wf, "except") else (),
+                instead_of_value=wf["instead_of_value"].boolean()
+                if _optional(wf, "instead_of_value")
+                else False,
+                cite=_cite(wf["cite"]),
+            )
         tolerance = Tolerance(
             value_percent=_percent(t["value_percent"]) if "value_percent" in t else None,
             base=_enum(t["base"], ValueBase, "value base") if _optional(t, "base") else None,
-            weight_percent=_percent(t["weight_percent"]) if "weight_percent" in t else None,
+            by_weight=by_weight,
             excluded=_ranges(t["excluded"]) if _optional(t, "excluded") else (),
             may_exceed_maxnom=t["may_exceed_maxnom"].boolean()
             if _optional(t, "may_exceed_maxnom")
             else None,
             cite=_cite(t["cite"]),
         )
+    build_up = None
+    if node := _optional(f, "build_up"):
+        b = node.mapping({"adds", "cite"}, set())
+        build_up = BuildUpFormula(_enum(b["adds"], BuildUp, "build-up formula"), _cite(b["cite"]))
+    sets = None
+    if node := _optional(f, "sets"):
+        st = node.mapping({"percent", "classified_by", "cite"}, {"base"})
+        percent = _percent(st["percent"])
+        if percent is None:
+            raise st["percent"].error("expected a percentage such as 10 or 8.5")
+        rules = tuple(r.text() for r in st["classified_by"].sequence())
+        for r, item in zip(rules, st["classified_by"].sequence(), strict=True):
+            if r not in GIR3:
+                raise item.error(
+                    "'%(value)s' is not a subrule of GIR 3; use %(allowed)s",
+                    value=r,
+                    allowed=", ".join(GIR3),
+                )
+        base = _enum(st["base"], ValueBase, "value base") if _optional(st, "base") else None
+        sets = Sets(percent, base, rules, _cite(st["cite"]))
     cumulation = []
     for item in f["cumulation"].sequence() if _optional(f, "cumulation") else []:
         c = item.mapping({"kind", "cite"}, {"partners"})
@@ -205,6 +247,8 @@ def read_profile(text: str, source: str) -> Profile:
         absorption=absorption,
         transport=transport,
         proofs=tuple(proofs),
+        build_up=build_up,
+        sets=sets,
         notes=tuple(n.text() for n in f["notes"].sequence()) if _optional(f, "notes") else (),
     )
 
