@@ -39,7 +39,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     engine = make_engine(settings.effective_database_url)
     clock = clock or SystemClock()
     uow = uow_factory(engine)
-    origin = AgreementCatalogue(imported_uk_folder(settings))
+    origin = AgreementCatalogue(imported_uk_folder(settings), correspondence_file(settings))
     return Services(
         settings=settings,
         engine=engine,
@@ -55,3 +55,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
 def imported_uk_folder(settings: Settings) -> Path:
     """Where `opencustoms origin import-uk` installs a newer UK folder."""
     return settings.data_dir / "origin" / "uk"
+
+
+def correspondence_file(settings: Settings) -> Path:
+    """Where `opencustoms hs import-correspondence` installs an HS correspondence table."""
+    return settings.data_dir / "hs" / "correspondence.csv"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from opencustoms import presenters
-from opencustoms.cli.common import JsonOption, out, print_json
+from opencustoms.bootstrap import correspondence_file
+from opencustoms.cli.common import JsonOption, fail, out, print_json
 from opencustoms.i18n import _, label
+from opencustoms.kernel.correspondence import parse_correspondence
 from opencustoms.kernel.nomenclature import MAX_LIMIT
 from opencustoms.reference.hs import hs2022
+from opencustoms.settings import Settings
 
 app = typer.Typer(help=_("The Harmonized System nomenclature (HS 2022)."), no_args_is_help=True)
 
@@ -57,3 +62,34 @@ def search(
     for hit in data["results"]:
         table.add_row(hit["dotted"], label(hit["level"]), hit["description"])
     out.print(table)
+
+
+@app.command(
+    "import-correspondence",
+    help=_(
+        "Load an HS correspondence table (CSV: from_edition, from_code, to_edition, to_code), "
+        "checked whole first; origin determinations then translate BOM codes of another edition."
+    ),
+)
+def import_correspondence(
+    file: Path = typer.Argument(..., help=_("The table, e.g. a WCO correlation table as CSV.")),
+    as_json: bool = JsonOption,
+) -> None:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(_("Cannot read %(path)s: %(reason)s") % {"path": file, "reason": type(e).__name__})
+    table = parse_correspondence(text, file.name)  # refuses the whole file on any bad row
+    target = correspondence_file(Settings())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_suffix(".csv.new")
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(target)  # one rename: a reader sees the old table or the new, never half
+    pairs = sorted(f"{a.value}>{b.value}" for a, b in table.editions())
+    if as_json:
+        print_json({"installed": str(target), "editions": pairs})
+        return
+    out.print(
+        _("Installed the correspondence table (%(editions)s) at %(target)s.")
+        % {"editions": ", ".join(pairs), "target": target}
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from opencustoms.kernel.correspondence import CorrespondenceTable, parse_correspondence
 from opencustoms.kernel.errors import N_, DomainError, NotFound
 from opencustoms.kernel.hs import EditionMismatch, HsCode, HsEdition
 from opencustoms.origin.bom import Bom
@@ -23,6 +24,7 @@ from opencustoms.origin.bom_io import read_bom
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.determination import Determination, Verdict
 from opencustoms.origin.determination import determine as run_determination
+from opencustoms.origin.editions import in_edition
 from opencustoms.origin.profile import Profile
 from opencustoms.origin.profiles.loader import shipped_profiles
 from opencustoms.origin.rcep import RCEP, rcep_edition, rcep_rule_sets
@@ -57,8 +59,12 @@ class RuleLookup:
 
 
 class AgreementCatalogue:
-    def __init__(self, imported_uk: Path | None = None) -> None:
+    def __init__(
+        self, imported_uk: Path | None = None, correspondence_file: Path | None = None
+    ) -> None:
         self._imported_uk = imported_uk
+        self._correspondence_file = correspondence_file
+        self._correspondence: tuple[CorrespondenceTable | None] | None = None
         self._lock = threading.Lock()
         self._schemes: dict[str, UkScheme] | None = None
         self._index: dict[str, SchemeInfo] = {}
@@ -71,6 +77,18 @@ class AgreementCatalogue:
         if self._imported_uk is not None and (self._imported_uk / "rule_sets").is_dir():
             return self._imported_uk
         return shipped_folder()
+
+    @property
+    def correspondence(self) -> CorrespondenceTable | None:
+        """The HS correspondence table the operator imported, if any (read once, kept)."""
+        with self._lock:
+            if self._correspondence is None:
+                path = self._correspondence_file
+                table = None
+                if path is not None and path.is_file():
+                    table = parse_correspondence(path.read_text(encoding="utf-8"), path.name)
+                self._correspondence = (table,)
+            return self._correspondence[0]
 
     def _uk(self) -> dict[str, UkScheme]:
         with self._lock:
@@ -193,7 +211,13 @@ class AgreementCatalogue:
 def determine(
     catalogue: AgreementCatalogue, agreement_id: str, bom: Bom, on: date
 ) -> Determination:
-    """The verdict for a BOM under an agreement; sub-assemblies are determined the same way."""
+    """The verdict for a BOM under an agreement; sub-assemblies are determined the same way.
+
+    Codes of another edition than the annex's are first translated (see `editions.py`).
+    """
+    edition = catalogue.edition(agreement_id)
+    if edition is not None:
+        bom = in_edition(bom, edition, catalogue.correspondence, agreement_id)
     lookup = catalogue.rules_for(agreement_id, bom.product.hs)
     profile = catalogue.agreement(agreement_id).profile
 

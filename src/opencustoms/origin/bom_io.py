@@ -10,7 +10,8 @@ Columns: level, line, part, hs, description, quantity, unit, value, weight_kg,
 origin_country, originating, evidence, evidence_reference, evidence_issuer,
 evidence_valid_from, evidence_valid_to, ex_works_price, fob_price, currency,
 processes (separated by ";"), rule_set, set, labour_cost, overhead_cost, profit,
-other_costs, net_cost.
+other_costs, net_cost, hs_edition (a row's codes' edition; a product's is its
+materials' too; default: the agreement annex's).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ COLUMNS = (
     "profit",
     "other_costs",
     "net_cost",
+    "hs_edition",
 )
 COST_COLUMNS = ("labour_cost", "overhead_cost", "profit", "other_costs", "net_cost")
 MAX_LINES = 200_000
@@ -135,12 +137,33 @@ class _Reader:
             return None
         return number
 
-    def hs(self, rec: dict[str, Any], where: str) -> HsCode | None:
+    def edition_of(self, rec: dict[str, Any], where: str, default: HsEdition) -> HsEdition:
+        """The record's own `hs_edition`, or the one it inherits (its BOM's, else the default)."""
+        value = self.text(rec, "hs_edition", where)
+        if value is None:
+            return default
+        try:
+            return HsEdition.parse(value)
+        except DomainError:
+            self.p.add(
+                where,
+                "hs_edition",
+                N_("'%(value)s' is not an HS edition; write one of %(allowed)s"),
+                value=value[:16],
+                allowed=", ".join(e.value for e in HsEdition),
+            )
+            return default
+
+    def hs(
+        self, rec: dict[str, Any], where: str, edition: HsEdition | None = None
+    ) -> HsCode | None:
+        """The record's code, in `edition` (resolved by `edition_of`; default: the reader's)."""
+        edition = edition or self.edition
         value = self.text(rec, "hs", where, required=True)
         if value is None:
             return None
         try:
-            return HsCode(value, self.edition)
+            return HsCode(value, edition)
         except DomainError as e:
             self.p.wrap(where, "hs", e)
             return None
@@ -218,7 +241,9 @@ class _Reader:
             end,
         )
 
-    def product(self, rec: dict[str, Any], where: str) -> tuple[Product | None, Currency | None]:
+    def product(
+        self, rec: dict[str, Any], where: str, edition: HsEdition | None = None
+    ) -> tuple[Product | None, Currency | None]:
         currency = None
         code = self.text(rec, "currency", where, required=True)
         if code is not None:
@@ -226,7 +251,7 @@ class _Reader:
                 currency = Currency(code)
             except DomainError as e:
                 self.p.wrap(where, "currency", e)
-        hs = self.hs(rec, where)
+        hs = self.hs(rec, where, edition)
         description = self.text(rec, "description", where, required=True)
         exw = self.money(rec, "ex_works_price", where, currency)
         fob = self.money(rec, "fob_price", where, currency)
@@ -266,9 +291,15 @@ class _Reader:
         ), currency
 
     def material(
-        self, rec: dict[str, Any], where: str, currency: Currency | None, line: int, sub: Bom | None
+        self,
+        rec: dict[str, Any],
+        where: str,
+        currency: Currency | None,
+        line: int,
+        sub: Bom | None,
+        edition: HsEdition | None = None,
     ) -> Material | None:
-        hs = self.hs(rec, where)
+        hs = self.hs(rec, where, edition)
         description = self.text(rec, "description", where, required=True)
         value = self.money(rec, "value", where, currency, required=True)
         country = None
@@ -345,11 +376,13 @@ def read_json(text: str, source: str, edition: HsEdition) -> Bom:
         raise InvalidInput(*problems.found) from None
     reader = _Reader(problems, edition)
 
-    def bom(node: Any, path: str) -> Bom | None:
+    def bom(node: Any, path: str, default: HsEdition) -> Bom | None:
         if not isinstance(node, dict) or not isinstance(node.get("product"), dict):
             problems.add(path, "product", N_("expected an object with 'product' and 'materials'"))
             return None
-        product, currency = reader.product(node["product"], f"{path} product")
+        # the product's edition is its materials' unless they name their own
+        default = reader.edition_of(node["product"], f"{path} product", default)
+        product, currency = reader.product(node["product"], f"{path} product", default)
         materials = node.get("materials")
         if not isinstance(materials, list) or not materials:
             problems.add(path, "materials", N_("expected a list of at least one material"))
@@ -373,14 +406,16 @@ def read_json(text: str, source: str, edition: HsEdition) -> Bom:
                         for k in ("reference", "issuer", "valid_from", "valid_to")
                     },
                 }
-            sub = bom(rec["bom"], f"{where} bom") if rec.get("bom") is not None else None
+            own = reader.edition_of(rec, where, default)
+            sub = bom(rec["bom"], f"{where} bom", own) if rec.get("bom") is not None else None
             line = rec.get("line", index)
-            m = reader.material(rec, where, currency, line if isinstance(line, int) else index, sub)
+            number = line if isinstance(line, int) else index
+            m = reader.material(rec, where, currency, number, sub, own)
             if m is not None:
                 out.append(m)
         return Bom(product, tuple(out)) if product is not None else None
 
-    return _finish(problems, bom(data, "bom"))
+    return _finish(problems, bom(data, "bom", edition))
 
 
 def read_rows(
@@ -394,16 +429,17 @@ def read_rows(
     if len(rows) > MAX_LINES:
         problems.add(f"{unit} {MAX_LINES}", "level", N_("more than %(max)s lines"), max=MAX_LINES)
         raise InvalidInput(*problems.found)
-    # stack of (level, product, currency, materials) for the BOMs being built
+    # stack of (level, product, currency, materials, row, place, HS edition) for the BOMs
+    # being built; a row's edition is its own hs_edition, else that of the BOM it is in
     stack: list[
-        tuple[int, Product | None, Currency | None, list[Material], dict[str, Any], str]
+        tuple[int, Product | None, Currency | None, list[Material], dict[str, Any], str, HsEdition]
     ] = []
     root: Bom | None = None
 
     def close(until: int) -> None:
         nonlocal root
         while stack and stack[-1][0] >= until:
-            level, product, _currency, materials, rec, where = stack.pop()
+            level, product, _currency, materials, rec, where, own = stack.pop()
             built = Bom(product, tuple(materials)) if product is not None and materials else None
             if product is not None and not materials:
                 problems.add(
@@ -413,7 +449,9 @@ def read_rows(
                 root = built
             elif stack:
                 parent = stack[-1]
-                m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), built)
+                m = reader.material(
+                    rec, where, parent[2], _line(rec, len(parent[3]) + 1), built, own
+                )
                 if m is not None:
                     parent[3].append(m)
 
@@ -445,9 +483,10 @@ def read_rows(
             )
             continue
         close(level)
+        own = reader.edition_of(rec, where, stack[-1][6] if stack else edition)
         if level == 0:
-            product, currency = reader.product(rec, where)
-            stack.append((0, product, currency, [], rec, where))
+            product, currency = reader.product(rec, where, own)
+            stack.append((0, product, currency, [], rec, where, own))
             continue
         parent = stack[-1]
         # a material row opens a sub-assembly if rows of the next level follow; decide on close
@@ -459,10 +498,10 @@ def read_rows(
                 "currency": rec.get("currency") or (parent[2].code if parent[2] else None),
                 "ex_works_price": rec.get("ex_works_price") or rec.get("value"),
             }
-            product, _currency = reader.product(sub, where)
-            stack.append((level, product, parent[2], [], rec, where))
+            product, _currency = reader.product(sub, where, own)
+            stack.append((level, product, parent[2], [], rec, where, own))
         else:
-            m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), None)
+            m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), None, own)
             if m is not None:
                 parent[3].append(m)
     close(0)
@@ -580,6 +619,7 @@ def to_json(bom: Bom) -> dict[str, Any]:
     currency = p.ex_works_price or p.fob_price
     product: dict[str, Any] = {
         "hs": p.hs.digits,
+        "hs_edition": p.hs.edition.value,
         "description": p.description,
         "currency": currency.currency.code if currency else None,
         "ex_works_price": str(p.ex_works_price.amount) if p.ex_works_price else None,
@@ -606,6 +646,8 @@ def to_json(bom: Bom) -> dict[str, Any]:
             "description": m.description,
             "value": str(m.value.amount),
         }
+        if m.hs.edition != p.hs.edition:
+            item["hs_edition"] = m.hs.edition.value
         for key, value in (("quantity", m.quantity), ("weight_kg", m.weight_kg)):
             if value is not None:
                 item[key] = str(value)

@@ -407,3 +407,47 @@ def test_web_comparison_upload(client):
     assert "ZZ" in bad.text
     assert client.post("/origin/compare", data={"from": "KR", "to": "GB"}).status_code == 400
     assert client.get("/origin/compare").status_code == 200
+
+
+def test_bom_codes_of_another_edition_go_through_a_correspondence_table(cli, tmp_path):
+    # uk-cptpp's rules are keyed by HS 2012; this BOM classifies in HS 2022
+    bom = {
+        "product": {
+            "hs": "8471.30",
+            "hs_edition": "HS2022",
+            "description": "laptops",
+            "fob_price": "1000",
+            "currency": "JPY",
+            "processes": ["assembly"],
+        },
+        "materials": [
+            {"hs": "8473.30", "description": "parts", "value": "600", "origin_country": "CN"}
+        ],
+    }
+    path = tmp_path / "laptops.json"
+    path.write_text(json.dumps(bom))
+    args = ("origin", "determine", "-a", "uk-cptpp", "--bom", str(path), "--date", "2026-06-01")
+    code, _, err = cli(*args)
+    assert code == 2
+    assert "product: 8471.30 is HS2022, and the rules of uk-cptpp are keyed by HS2012" in err
+    assert "line 1: 8473.30 is HS2022" in err  # every line at once
+    table = tmp_path / "hs2022-hs2012.csv"
+    table.write_text(
+        "from_edition,from_code,to_edition,to_code\n"
+        "HS2022,847130,HS2012,847130\n"
+        "HS2022,847330,HS2012,847330\n"
+    )
+    code, out, _ = cli("hs", "import-correspondence", str(table), "--json")
+    assert code == 0
+    assert json.loads(out)["editions"] == ["HS2012>HS2022", "HS2022>HS2012"]
+    code, out, _ = cli(*args, "--json")
+    assert code == 0
+    assert (json.loads(out)["verdict"], json.loads(out)["criterion"]) == ("originating", "CTSH")
+    # a broken table is refused whole, and the installed one stays
+    broken = tmp_path / "broken.csv"
+    broken.write_text("from_edition,from_code,to_edition,to_code\nHS2022,847130,HS2022,847130\n")
+    code, _, err = cli("hs", "import-correspondence", str(broken))
+    assert code == 2
+    assert "broken.csv, line 2" in err
+    assert "both codes are of HS2022" in err
+    assert cli(*args)[0] == 0
