@@ -5,6 +5,8 @@ One shape per object, so a script moving from the CLI to the API reads the same 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +15,7 @@ from opencustoms.i18n import _, label
 from opencustoms.kernel.errors import N_, DomainError
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
+from opencustoms.origin.bom_io import to_json
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.compiler.text import plain
 from opencustoms.origin.determination import Determination
@@ -212,6 +215,14 @@ def _evidence(d: Determination) -> list[dict[str, Any]]:
         )
     p = d.profile
     if p is not None:
+        out.append(
+            {
+                "kind": "profile",
+                "reference": f"profiles/{p.id}.yaml",
+                "name": p.title,
+                "version": p.version,
+            }
+        )
         if d.tolerance_used and d.tolerance_cite is not None:
             out.append(_cited("general tolerance", p.source, d.tolerance_cite))
         if d.cumulation_lines:
@@ -223,9 +234,38 @@ def _evidence(d: Determination) -> list[dict[str, Any]]:
         if p.build_up is not None and d.rule_set is not None and _counts_build_up(d.rule_set):
             out.append(_cited("build-up formula", p.source, p.build_up.cite))
         out.extend(_cited(kind, p.source, cite) for kind, cite in d.general_rules)
+    if d.bom is not None:
+        out.append(_inputs(d))
     if d.on is not None:
         out.append({"kind": "date", "reference": d.on.isoformat()})
     return out
+
+
+def _inputs(d: Determination) -> dict[str, Any]:
+    """What was decided on: the BOM's digest, the product's figures, how each line counted."""
+    assert d.bom is not None
+    product = d.bom.product
+    price = product.ex_works_price or product.fob_price
+    counted = set(d.originating_lines)
+    canonical = json.dumps(
+        to_json(d.bom), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return {
+        "kind": "inputs",
+        "bom_sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        "product": {
+            "hs": product.hs.dotted(),
+            "hs_edition": product.hs.edition.value,
+            "currency": price.currency.code if price else None,
+            "ex_works_price": str(product.ex_works_price.amount)
+            if product.ex_works_price
+            else None,
+            "fob_price": str(product.fob_price.amount) if product.fob_price else None,
+            "weight_kg": str(product.weight_kg) if product.weight_kg is not None else None,
+        },
+        "originating_lines": sorted(counted),
+        "non_originating_lines": sorted(m.line for m in d.bom.materials if m.line not in counted),
+    }
 
 
 def _counts_build_up(rs: CompiledRuleSet) -> bool:

@@ -89,6 +89,9 @@ def test_upload_a_bom_and_read_why(server, browser):
         rules = page.locator("h4.general-rule").all_inner_texts()
         assert rules == ["insufficient operations", "absorption"]
         assert "sufficiently-worked.md" not in page.locator("h4.general-rule").first.inner_text()
+        basis = page.locator("p.basis").all_inner_texts()
+        assert "profile sha256:" in basis[0]
+        assert "SHA-256" in basis[1]
     finally:
         page.close()
 

@@ -63,6 +63,8 @@ class Determination:
     notes: tuple[str, ...] = field(default=())  # what was not checked, and why
     profile: Profile | None = None  # the general rules applied, with their citations
     general_rules: tuple[tuple[str, Citation], ...] = ()  # (what, its text): sets, absorption
+    bom: Bom | None = None  # the input, as decided (codes in the annex's edition)
+    originating_lines: tuple[int, ...] = ()  # materials counted as originating
     on: date | None = None
 
 
@@ -115,6 +117,7 @@ def determine(
         on,
         lambda m: verdicts.get(m.line, False),
         build_up=profile.build_up.adds if profile is not None and profile.build_up else None,
+        known_non_originating=tuple(m for m in bom.materials if not verdicts[m.line]),
     )
     if bom.product.set_rule is not None:
         sets = _set_rule(bom, profile, notes)
@@ -126,6 +129,7 @@ def determine(
                 profile,
                 notes,
                 on,
+                verdicts,
             )
     if all(verdicts.values()):
         outcome = Outcome(chosen.rule.criteria, Result.PASSED, N_("every material originating"))
@@ -144,6 +148,7 @@ def determine(
             profile,
             notes,
             on,
+            verdicts,
         )
     outcome = evaluate(chosen.rule.criteria, facts)
     tolerance = tolerance_cite = None
@@ -168,7 +173,7 @@ def determine(
         rolled_up_lines=tuple(rolled),
         general_rules=tuple(cited),
     )
-    return _with_basis(result, bom, profile, notes, on)
+    return _with_basis(result, bom, profile, notes, on, verdicts)
 
 
 def _set_rule(bom: Bom, profile: Profile | None, notes: list[str]) -> Sets | None:
@@ -242,10 +247,21 @@ def _self_produced(m: Material) -> bool:
 
 
 def _with_basis(
-    result: Determination, bom: Bom, profile: Profile | None, notes: list[str], on: date
+    result: Determination,
+    bom: Bom,
+    profile: Profile | None,
+    notes: list[str],
+    on: date,
+    counted: dict[int, bool],
 ) -> Determination:
-    """The verdict after the veto, with the general rules and the day it rests on."""
-    return replace(_vetoed(result, bom, profile, notes), profile=profile, on=on)
+    """The verdict after the veto, with the general rules, the inputs and the day it rests on."""
+    return replace(
+        _vetoed(result, bom, profile, notes),
+        profile=profile,
+        on=on,
+        bom=bom,
+        originating_lines=tuple(line for line, ok in counted.items() if ok),
+    )
 
 
 def _choose(bom: Bom, candidates: Sequence[CompiledRuleSet]) -> CompiledRuleSet | None:

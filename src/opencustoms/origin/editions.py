@@ -23,11 +23,20 @@ def in_edition(
     bom: Bom, edition: HsEdition, table: CorrespondenceTable | None, agreement: str
 ) -> Bom:
     """The same BOM with every code in `edition`, or every code that cannot be, refused."""
+    if _all_in(bom, edition):
+        return bom  # the usual case: nothing to translate, nothing to copy
     problems: list[Finding] = []
     converted = _convert(bom, edition, table, agreement, problems, "product")
     if problems:
         raise InvalidInput(*problems)
     return converted
+
+
+def _all_in(bom: Bom, edition: HsEdition) -> bool:
+    return bom.product.hs.edition == edition and all(
+        m.hs.edition == edition and (m.bom is None or _all_in(m.bom, edition))
+        for m in bom.materials
+    )
 
 
 def _convert(

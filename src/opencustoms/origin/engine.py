@@ -85,12 +85,15 @@ class Facts:
     originating: Callable[[Material], bool]
     tolerated: frozenset[int] = frozenset()  # lines the general tolerance exempts from a CTC
     build_up: BuildUp | None = None  # what the agreement's build-up formula adds (None: unknown)
+    known_non_originating: tuple[Material, ...] | None = None  # when the caller has sorted them
 
     @classmethod
     def of(cls, bom: Bom, on: date) -> Facts:
         return cls(bom, on, lambda m: m.counts_as_originating(on))
 
-    def non_originating(self) -> list[Material]:
+    def non_originating(self) -> Sequence[Material]:
+        if self.known_non_originating is not None:
+            return self.known_non_originating
         return [m for m in self.bom.materials if not self.originating(m)]
 
     def price(self, base: ValueBase) -> Money | None:
@@ -297,20 +300,25 @@ def _shift(node: TariffShift, facts: Facts) -> Outcome:
     failing: list[Material] = []
     same_level: list[Material] = []
     doubtful: list[Material] = []
+    # the ranges each test needs, gathered once: a BOM may have many thousand lines
+    permitted = tuple(r for p in node.permits if p.threshold is None for r in p.materials.hs)
+    excluded = tuple(r for e in node.exclusions for r in e.hs)
+    tolerated = facts.tolerated
+    head = product[:width]
     for m in facts.non_originating():
-        if m.line in facts.tolerated:
+        if tolerated and m.line in tolerated:
             continue  # within the general tolerance (the agreement's profile)
-        if any(p.threshold is None and _covers(p.materials.hs, m) for p in node.permits):
+        if permitted and _covers(permitted, m):
             continue  # expressly permitted, whatever its classification
-        if _covers(node.exceptions, m):
+        if node.exceptions and _covers(node.exceptions, m):
             failing.append(m)
-        elif any(_covers(e.hs, m) for e in node.exclusions):
+        elif excluded and _covers(excluded, m):
             # only the goods the exclusion names, within that code, are barred: a
             # material of the code may or may not be them
             doubtful.append(m)
         elif node.only_from and not _covers(node.only_from, m):
             failing.append(m)
-        elif width and m.hs.digits[:width] == product[:width]:
+        elif width and m.hs.digits[:width] == head:
             same_level.append(m)
     capped = [p for p in node.permits if p.threshold is not None and p.materials.hs]
     if same_level and node.allowance is not None:

@@ -158,4 +158,5 @@ class Profile:
     proofs: tuple[Proof, ...]
     build_up: BuildUpFormula | None = None
     sets: Sets | None = None
+    version: str = ""  # a digest of the profile's text: changes whenever the profile does
     notes: tuple[str, ...] = field(default=())  # what the sources leave unsaid, in words

@@ -259,7 +259,18 @@ def test_determine_command(cli):
     assert "18.00% of EXW, limit 45%" in data["margin"]
     assert data["rolled_up"] == [3]
     kinds = [e["kind"] for e in data["evidence"]]
-    assert kinds == ["product-specific rule", "insufficient operations", "absorption", "date"]
+    assert kinds == [
+        "product-specific rule",
+        "profile",
+        "insufficient operations",
+        "absorption",
+        "inputs",
+        "date",
+    ]
+    inputs = data["evidence"][-2]
+    assert (inputs["originating_lines"], inputs["non_originating_lines"]) == ([2, 3], [1])
+    assert len(inputs["bom_sha256"]) == 64
+    assert data["evidence"][1]["version"].startswith("sha256:")
     assert data["evidence"][0]["reference"] == "uk-south-korea, rule_sets/south-korea.json, 8466"
     code, out, _ = cli(
         "origin", "determine", "-a", "uk-south-korea", "--bom", str(bom), "--date", "2026-06-01"

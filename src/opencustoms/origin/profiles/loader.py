@@ -6,6 +6,7 @@ and `origin/profiles/*.yaml` for the shipped profiles.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -234,6 +235,7 @@ def read_profile(text: str, source: str) -> Profile:
         )
     return Profile(
         id=f["id"].text(),
+        version="sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
         title=f["title"].text(),
         parties=tuple(_country(p) for p in f["parties"].sequence()),
         entry_into_force=_date(f["entry_into_force"]) if "entry_into_force" in f else None,
