@@ -18,7 +18,7 @@ from opencustoms.origin.agreements import Agreement, RuleLookup
 from opencustoms.origin.bom_io import to_json
 from opencustoms.origin.compiler.ruleset import CompiledRuleSet
 from opencustoms.origin.compiler.text import plain
-from opencustoms.origin.determination import Determination
+from opencustoms.origin.determination import Determination, rule_set_names
 from opencustoms.origin.engine import Outcome
 from opencustoms.origin.notation import render
 from opencustoms.origin.profile import Citation
@@ -194,7 +194,7 @@ def determination(d: Determination) -> dict[str, Any]:
         "tolerance_used": d.tolerance_used,
         "cumulation_used": list(d.cumulation_lines),
         "rolled_up": list(d.rolled_up_lines),
-        "candidates": [rs.heading for rs in d.candidates],
+        "candidates": rule_set_names(d.candidates),
         "notes": [label(n) for n in d.notes],
         "evidence": _evidence(d),
     }

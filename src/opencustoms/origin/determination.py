@@ -26,6 +26,7 @@ not apply, a sub-assembly is not counted as originating on its own verdict.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -161,6 +162,16 @@ def determine(
         Result.FAILED: Verdict.NOT_ORIGINATING,
         Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
     }[outcome.result]
+    if verdict == Verdict.NOT_ORIGINATING and any(
+        "Note 5" in n or "Note 6" in n for n in chosen.rule.notes
+    ):
+        # the textile tolerances of the introductory notes go by the kind of basic
+        # textile material (silk, wool, cotton, ...), which a BOM does not record
+        notes.append(
+            N_(
+                "this rule refers to the introductory notes' textile tolerances, which were not applied: basic textile materials within their share of weight may still be disregarded"
+            )
+        )
     result = Determination(
         agreement,
         verdict,
@@ -264,20 +275,37 @@ def _with_basis(
     )
 
 
+def rule_set_names(candidates: Sequence[CompiledRuleSet]) -> list[str]:
+    """How a BOM names each candidate: its heading, or, where two share a heading (the
+    annex splits it by description), the heading with the last step of its description."""
+    headings = Counter(rs.heading for rs in candidates)
+    return [
+        rs.heading
+        if headings[rs.heading] == 1
+        else f"{rs.heading}: {rs.description.split('▸')[-1].strip()}"
+        for rs in candidates
+    ]
+
+
 def _choose(bom: Bom, candidates: Sequence[CompiledRuleSet]) -> CompiledRuleSet | None:
     named = bom.product.rule_set
-    if named is not None:
-        for rs in candidates:
-            if rs.heading.strip().lower() == named.strip().lower():
-                return rs
-        raise InvalidInput.of(
-            "origin.unknown_rule_set",
-            N_("The BOM names rule set '%(named)s', but the code is covered by %(candidates)s."),
-            field="rule_set",
-            named=named[:64],
-            candidates=", ".join(rs.heading for rs in candidates),
-        )
-    return candidates[0] if len(candidates) == 1 else None
+    if named is None:
+        return candidates[0] if len(candidates) == 1 else None
+    wanted = " ".join(named.split()).lower()
+    names = rule_set_names(candidates)
+    for rs, name in zip(candidates, names, strict=True):
+        if " ".join(name.split()).lower() == wanted:
+            return rs
+    by_heading = [rs for rs in candidates if rs.heading.strip().lower() == wanted]
+    if len(by_heading) == 1:
+        return by_heading[0]
+    raise InvalidInput.of(
+        "origin.unknown_rule_set",
+        N_("The BOM names rule set '%(named)s'; name one of: %(candidates)s."),
+        field="rule_set",
+        named=named[:64],
+        candidates="; ".join(f"'{n}'" for n in names),
+    )
 
 
 def _partners(profile: Profile | None) -> set[str] | None:

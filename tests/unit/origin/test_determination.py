@@ -113,7 +113,30 @@ def test_an_ex_heading_needs_the_bom_to_name_its_rule_set(catalogue):
             _bom("0902.10", [_m("0902.40", 1)], rule_set="ex 9999"),
             DAY,
         )
-    assert "covered by 090210, ex 0902" in e.value.finding.render()
+    assert "name one of: '090210'; 'ex 0902'" in e.value.finding.render()
+
+
+def test_rule_sets_sharing_a_heading_are_named_by_their_description(catalogue):
+    # 5208 to 5212 has two rule sets: "Incorporating rubber thread" and "Other"
+    bom = _bom("5208.12", [_m("5205.12", 300)], processes=["weaving"])
+    d = determine(catalogue, "uk-south-korea", bom, DAY)
+    assert d.verdict is Verdict.INSUFFICIENT_DATA
+    from opencustoms import presenters
+
+    assert presenters.determination(d)["candidates"] == [
+        "5208 to 5212: Incorporating rubber thread",
+        "5208 to 5212: Other",
+    ]
+    named = _bom("5208.12", [_m("5205.12", 300)], rule_set="5208 to 5212:  other")
+    assert determine(catalogue, "uk-south-korea", named, DAY).rule_set.description.endswith("Other")
+    with pytest.raises(InvalidInput) as e:
+        determine(
+            catalogue,
+            "uk-south-korea",
+            _bom("5208.12", [_m("5205.12", 300)], rule_set="5208 to 5212"),
+            DAY,
+        )
+    assert "name one of: '5208 to 5212: Incorporating rubber thread'" in e.value.finding.render()
 
 
 def test_insufficient_operations_veto(catalogue):
