@@ -20,7 +20,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -135,6 +135,33 @@ class _Reader:
         if not number.is_finite() or number < 0:
             self.p.add(where, key, N_("'%(value)s' must be zero or more"), value=value[:32])
             return None
+        return number
+
+    def line(self, rec: dict[str, Any], where: str, default: int, taken: set[int]) -> int:
+        """The material's line number as the file gives it (default: its position), once per BOM."""
+        raw = rec.get("line")
+        number = default
+        if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+            text = str(raw).strip()
+            if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
+                self.p.add(
+                    where,
+                    "line",
+                    N_("'%(value)s' is not a line number (1, 2, ...)"),
+                    value=text[:16],
+                )
+            else:
+                number = int(text)
+        if number in taken:
+            self.p.add(
+                where,
+                "line",
+                N_(
+                    "line %(line)s is numbered twice in this BOM; give each material its own number"
+                ),
+                line=number,
+            )
+        taken.add(number)
         return number
 
     def edition_of(self, rec: dict[str, Any], where: str, default: HsEdition) -> HsEdition:
@@ -260,7 +287,16 @@ class _Reader:
         processes = rec.get("processes") or ()
         if isinstance(processes, str):
             processes = processes.split(";")
-        procs = tuple(str(p).strip() for p in processes if str(p).strip())
+        if not isinstance(processes, list | tuple) or not all(
+            isinstance(p, str) for p in processes
+        ):
+            self.p.add(
+                where,
+                "processes",
+                N_('expected the processes as a list of words, such as ["assembly"]'),
+            )
+            processes = ()
+        procs = tuple(p.strip() for p in processes if p.strip())
         weight = self.decimal(rec, "weight_kg", where)
         labour, overhead, profit, other, net = (
             self.money(rec, key, where, currency) for key in COST_COLUMNS
@@ -302,6 +338,17 @@ class _Reader:
         hs = self.hs(rec, where, edition)
         description = self.text(rec, "description", where, required=True)
         value = self.money(rec, "value", where, currency, required=True)
+        own = self.text(rec, "currency", where)
+        if own is not None and currency is not None and own.upper() != currency.code:
+            self.p.add(
+                where,
+                "currency",
+                N_(
+                    "amounts are in the product's currency, %(currency)s: "
+                    "convert this line's value, or leave its currency empty"
+                ),
+                currency=currency.code,
+            )
         country = None
         if (code := self.text(rec, "origin_country", where)) is not None:
             try:
@@ -391,6 +438,7 @@ def read_json(text: str, source: str, edition: HsEdition) -> Bom:
             problems.add(path, "materials", N_("more than %(max)s lines"), max=MAX_LINES)
             return None
         out = []
+        taken: set[int] = set()
         for index, rec in enumerate(materials, start=1):
             where = f"{path} material {index}"
             if not isinstance(rec, dict):
@@ -408,8 +456,7 @@ def read_json(text: str, source: str, edition: HsEdition) -> Bom:
                 }
             own = reader.edition_of(rec, where, default)
             sub = bom(rec["bom"], f"{where} bom", own) if rec.get("bom") is not None else None
-            line = rec.get("line", index)
-            number = line if isinstance(line, int) else index
+            number = reader.line(rec, where, index, taken)
             m = reader.material(rec, where, currency, number, sub, own)
             if m is not None:
                 out.append(m)
@@ -435,6 +482,7 @@ def read_rows(
         tuple[int, Product | None, Currency | None, list[Material], dict[str, Any], str, HsEdition]
     ] = []
     root: Bom | None = None
+    taken: dict[int, set[int]] = {}  # line numbers used in the BOM open at each level
 
     def close(until: int) -> None:
         nonlocal root
@@ -449,9 +497,8 @@ def read_rows(
                 root = built
             elif stack:
                 parent = stack[-1]
-                m = reader.material(
-                    rec, where, parent[2], _line(rec, len(parent[3]) + 1), built, own
-                )
+                number = reader.line(rec, where, len(parent[3]) + 1, taken[parent[0]])
+                m = reader.material(rec, where, parent[2], number, built, own)
                 if m is not None:
                     parent[3].append(m)
 
@@ -487,6 +534,7 @@ def read_rows(
         if level == 0:
             product, currency = reader.product(rec, where, own)
             stack.append((0, product, currency, [], rec, where, own))
+            taken[0] = set()
             continue
         parent = stack[-1]
         # a material row opens a sub-assembly if rows of the next level follow; decide on close
@@ -500,17 +548,14 @@ def read_rows(
             }
             product, _currency = reader.product(sub, where, own)
             stack.append((level, product, parent[2], [], rec, where, own))
+            taken[level] = set()
         else:
-            m = reader.material(rec, where, parent[2], _line(rec, len(parent[3]) + 1), None, own)
+            number = reader.line(rec, where, len(parent[3]) + 1, taken[parent[0]])
+            m = reader.material(rec, where, parent[2], number, None, own)
             if m is not None:
                 parent[3].append(m)
     close(0)
     return _finish(problems, root)
-
-
-def _line(rec: dict[str, Any], default: int) -> int:
-    value = str(rec.get("line") or "").strip()
-    return int(value) if value.isdigit() else default
 
 
 def _next_level_is_deeper(rows: list[tuple[int, dict[str, Any]]], index: int, level: int) -> bool:
@@ -570,11 +615,7 @@ def read_xlsx(data: bytes, source: str, edition: HsEdition) -> Bom:
     text_rows = []
     for number, values in enumerate(rows_iter, start=2):
         if values and any(v not in (None, "") for v in values):
-            rec = {
-                h: ("" if v is None else (v.isoformat() if isinstance(v, date) else str(v)))
-                for h, v in zip(header, values, strict=False)
-                if h
-            }
+            rec = {h: _cell(h, v) for h, v in zip(header, values, strict=False) if h}
             text_rows.append((number, rec))
     book.close()
     unknown = [h for h in header if h and h not in COLUMNS]
@@ -587,6 +628,23 @@ def read_xlsx(data: bytes, source: str, edition: HsEdition) -> Bom:
             )
         )
     return read_rows(text_rows, source, edition, "row")
+
+
+def _cell(column: str, value: object) -> str:
+    """An XLSX cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()  # a date cell arrives as midnight of that day
+    if isinstance(value, date):
+        return value.isoformat()
+    if column == "hs" and isinstance(value, float | int):
+        # a code typed as a number loses its trailing zero (8466.20 -> 8466.2); after
+        # the heading, HS digits come in pairs, so the pair is completed
+        head, _dot, tail = repr(value).partition(".")
+        tail = "" if tail == "0" else tail
+        return head + ("." + tail + "0" * (len(tail) % 2) if tail else "")
+    return str(value)
 
 
 def read_bom(data: bytes, name: str, edition: HsEdition) -> Bom:

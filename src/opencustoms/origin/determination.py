@@ -92,15 +92,21 @@ def determine(
             notes=(N_("several rule sets cover this code; name one in the BOM's rule_set"),),
         )
     partners = _partners(profile)
-    cumulated: list[int] = []
-    rolled: list[int] = []
+    tally = _Tally()
+    cumulated, rolled = tally.cumulated, tally.rolled
     verdicts: dict[int, bool] = {}
     notes: list[str] = []
     cited: list[tuple[str, Citation]] = []
     absorption = profile.absorption if profile is not None else None
     roll_up = absorption is None or absorption.applies
     for m in bom.materials:
-        verdicts[m.line] = _counts(m, on, partners, sub_determine, cumulated, rolled, roll_up)
+        verdicts[m.line] = _counts(m, on, partners, sub_determine, tally, roll_up)
+    if tally.elsewhere:
+        notes.append(
+            N_(
+                "materials declared originating whose origin country is not a party or a cumulation partner (or is not given) count as non-originating"
+            )
+        )
     if rolled and absorption is not None:
         cited.append(("absorption", absorption.cite))
     elif rolled:
@@ -133,12 +139,23 @@ def determine(
                 verdicts,
             )
     if all(verdicts.values()):
-        outcome = Outcome(chosen.rule.criteria, Result.PASSED, N_("every material originating"))
+        # made only of wholly obtained goods, the product is wholly obtained itself
+        # (e.g. RCEP Article 3.3(l)); otherwise produced exclusively from originating
+        # materials (Article 3.2(c))
+        wholly = all(
+            m.evidence is not None and m.evidence.kind == EvidenceKind.WHOLLY_OBTAINED
+            for m in bom.materials
+        )
+        outcome = Outcome(
+            chosen.rule.criteria,
+            Result.PASSED,
+            N_("every material wholly obtained") if wholly else N_("every material originating"),
+        )
         return _with_basis(
             Determination(
                 agreement,
                 Verdict.ORIGINATING,
-                "PE",
+                "WO" if wholly else "PE",
                 outcome,
                 chosen,
                 cumulation_lines=tuple(cumulated),
@@ -162,6 +179,14 @@ def determine(
         Result.FAILED: Verdict.NOT_ORIGINATING,
         Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
     }[outcome.result]
+    if verdict == Verdict.NOT_ORIGINATING and tally.undecided:
+        # counted as non-originating, but they may originate: the verdict cannot be firm
+        verdict = Verdict.INSUFFICIENT_DATA
+        notes.append(
+            N_(
+                "a sub-assembly's own determination needs more data, and the product qualifies only if it originates"
+            )
+        )
     if verdict == Verdict.NOT_ORIGINATING and any(
         "Note 5" in n or "Note 6" in n for n in chosen.rule.notes
     ):
@@ -318,29 +343,46 @@ def _partners(profile: Profile | None) -> set[str] | None:
     return out
 
 
+@dataclass
+class _Tally:
+    """How the materials were counted, for the verdict's notes and evidence."""
+
+    cumulated: list[int] = field(default_factory=list)  # through a partner's proof of origin
+    rolled: list[int] = field(default_factory=list)  # originating sub-assemblies
+    undecided: list[int] = field(default_factory=list)  # sub-assemblies that cannot be decided
+    elsewhere: list[int] = field(default_factory=list)  # originating, but not in a party or partner
+
+
 def _counts(
     m: Material,
     on: date,
     partners: set[str] | None,
     sub: SubDetermine,
-    cumulated: list[int],
-    rolled: list[int],
+    tally: _Tally,
     roll_up: bool,
 ) -> bool:
     if _self_produced(m):
         assert m.bom is not None
-        if not roll_up:
+        if not roll_up or m.originating is not True:
             return False
-        ok = m.originating is True and sub(m.bom) == Verdict.ORIGINATING
-        if ok:
-            rolled.append(m.line)
-        return ok
+        found = sub(m.bom)
+        if found == Verdict.ORIGINATING:
+            tally.rolled.append(m.line)
+        elif found == Verdict.INSUFFICIENT_DATA:
+            tally.undecided.append(m.line)
+        return found == Verdict.ORIGINATING
     if not m.counts_as_originating(on):
         return False
+    if partners is not None and (
+        m.origin_country is None or m.origin_country.alpha2 not in partners
+    ):
+        # originating, but not shown to originate in a party or a cumulation partner
+        tally.elsewhere.append(m.line)
+        return False
     if m.evidence is not None and m.evidence.kind == EvidenceKind.PROOF_OF_ORIGIN:
-        if partners is None or m.origin_country is None or m.origin_country.alpha2 not in partners:
-            return False  # originating elsewhere: no cumulation with that country
-        cumulated.append(m.line)
+        if partners is None:
+            return False  # no profile: no cumulation is assumed
+        tally.cumulated.append(m.line)
     return True
 
 
@@ -396,7 +438,9 @@ def _with_tolerance(
             value = sum((m.value.amount for m in failing), Decimal(0))
             share = _percent(value, price.amount)
             if share <= tol.value_percent:
-                used = f"{share}% of {tol.base.value} <= {tol.value_percent}% (lines {named})"
+                used = (
+                    f"{_shown(share)}% of {tol.base.value} <= {tol.value_percent}% (lines {named})"
+                )
                 return retried, used, tol.cite
             notes.append(
                 N_(
@@ -416,7 +460,7 @@ def _with_tolerance(
             weight = sum((m.weight_kg or Decimal(0) for m in failing), Decimal(0))
             share = _percent(weight, total)
             if share <= by_weight.percent:
-                used = f"{share}% of weight <= {by_weight.percent}% (lines {named})"
+                used = f"{_shown(share)}% of weight <= {by_weight.percent}% (lines {named})"
                 return retried, used, by_weight.cite
             notes.append(
                 N_(
@@ -441,7 +485,12 @@ def _with_tolerance(
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:
-    return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """Exact: the tolerance is compared with it; reports show it to two places."""
+    return part * 100 / whole
+
+
+def _shown(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _vetoed(

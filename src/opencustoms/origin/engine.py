@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 
 from opencustoms.kernel.errors import N_
@@ -102,7 +102,18 @@ class Facts:
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal:
-    return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """The exact percentage: limits are compared with it, never with a rounded figure."""
+    return part * 100 / whole
+
+
+def _shown(value: Decimal) -> Decimal:
+    """A percentage as a report shows it, to two places."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _gap(value: Decimal, limit: Decimal) -> Decimal:
+    """How far from the limit, to two places, never shown as 0.00 when it is not."""
+    return abs(limit - value).quantize(Decimal("0.01"), rounding=ROUND_UP)
 
 
 def _covers(ranges: Sequence[HsRange], m: Material) -> bool:
@@ -160,7 +171,12 @@ def evaluate(node: Node, facts: Facts) -> Outcome:
                 else N_(
                     "non-originating materials %(share)s%% of %(base)s, limit %(limit)s%%: %(margin)s points over"
                 ),
-                {"share": share, "base": base.value, "limit": limit, "margin": abs(limit - share)},
+                {
+                    "share": _shown(share),
+                    "base": base.value,
+                    "limit": limit,
+                    "margin": _gap(share, limit),
+                },
             )
         case RegionalValueContent():
             return _rvc(node, facts)
@@ -184,7 +200,7 @@ def evaluate(node: Node, facts: Facts) -> Outcome:
                 node,
                 Result.PASSED if ok else Result.FAILED,
                 N_("those materials %(share)s%% of %(base)s, limit %(limit)s%%"),
-                {"share": share, "base": base.value, "limit": limit},
+                {"share": _shown(share), "base": base.value, "limit": limit},
                 tuple(m.line for m in chosen),
             )
         case NonOriginatingWithinOriginating():
@@ -416,7 +432,7 @@ def _rvc(node: RegionalValueContent, facts: Facts) -> Outcome:
             N_(
                 "regional value content at least %(rvc)s%% (%(method)s) on the figures given, at least %(limit)s%%"
             ),
-            {"rvc": floor, "method": node.method.value, "limit": node.threshold},
+            {"rvc": _shown(floor), "method": node.method.value, "limit": node.threshold},
         )
     if facts.build_up is None:
         return Outcome(
@@ -425,7 +441,7 @@ def _rvc(node: RegionalValueContent, facts: Facts) -> Outcome:
             N_(
                 "originating materials give %(rvc)s%%; the agreement's profile does not record what else %(method)s counts"
             ),
-            {"rvc": floor, "method": node.method.value},
+            {"rvc": _shown(floor), "method": node.method.value},
         )
     return Outcome(
         node,
@@ -433,7 +449,7 @@ def _rvc(node: RegionalValueContent, facts: Facts) -> Outcome:
         N_(
             "originating materials and the costs given make %(rvc)s%% (%(method)s); give %(missing)s"
         ),
-        {"rvc": floor, "method": node.method.value, "missing": ", ".join(missing)},
+        {"rvc": _shown(floor), "method": node.method.value, "missing": ", ".join(missing)},
     )
 
 
@@ -450,10 +466,10 @@ def _rvc_outcome(node: RegionalValueContent, rvc: Decimal) -> Outcome:
             "regional value content %(rvc)s%% (%(method)s), at least %(limit)s%%: %(margin)s points short"
         ),
         {
-            "rvc": rvc,
+            "rvc": _shown(rvc),
             "method": node.method.value,
             "limit": node.threshold,
-            "margin": abs(rvc - node.threshold),
+            "margin": _gap(rvc, node.threshold),
         },
     )
 
@@ -463,6 +479,12 @@ CRITERION_CODES = {
     ProducedExclusively: "PE",
     RegionalValueContent: "RVC",
     MaxNonOriginating: "MaxNOM",
+    MaterialValueLimit: "MaxNOM",  # a ceiling on the value of named materials
+    NonOriginatingWithinOriginating: "MaxNOM",
+    # working or materials the product-specific rule names: the form's "PSR" code
+    SpecificProcess: "PSR",
+    MaterialsOriginating: "PSR",
+    ManufactureFrom: "PSR",
 }
 
 
@@ -476,8 +498,12 @@ def criterion(outcome: Outcome) -> str | None:
             if part.result == Result.PASSED:
                 return criterion(part)
     if isinstance(node, AllOf):
-        codes = [criterion(p) for p in outcome.parts]
-        return "+".join(c for c in codes if c)
+        codes: list[str] = []
+        for part in outcome.parts:
+            code = criterion(part)
+            if code and code not in codes:
+                codes.append(code)
+        return "+".join(codes)
     if isinstance(node, TariffShift):
         return "PSR" if node.level == ShiftLevel.ANY else node.level.value
-    return CRITERION_CODES.get(type(node), type(node).__name__)
+    return CRITERION_CODES.get(type(node), "PSR")

@@ -205,3 +205,80 @@ def test_to_json_reads_back_the_same_bom():
     bom = read_bom((BOMS / "lathe-parts.json").read_bytes(), "lathe-parts.json", ED)
     again = read_json(json.dumps(to_json(bom)), "again.json", ED)
     assert again == bom
+
+
+def test_line_numbers_are_numbers_and_used_once_per_bom():
+    header = ",".join(COLUMNS)
+    product = dict.fromkeys(COLUMNS, "")
+    product.update(level="0", hs="8466.20", description="W", ex_works_price="100", currency="EUR")
+    rows = [",".join(product.values())]
+    for line, currency in (("1", ""), ("1", ""), ("x", "KRW")):
+        m = dict.fromkeys(COLUMNS, "")
+        m.update(level="1", line=line, hs="7214.20", description="S", value="1", currency=currency)
+        rows.append(",".join(m.values()))
+    with pytest.raises(InvalidInput) as e:
+        read_csv("\n".join([header, *rows]) + "\n", "l.csv", ED)
+    messages = [f.render() for f in e.value.findings]
+    for start in (
+        "l.csv, line 4, line: line 1 is numbered twice in this BOM",
+        "l.csv, line 5, line: 'x' is not a line number",
+        "l.csv, line 5, currency: amounts are in the product's currency, EUR",
+    ):
+        assert any(m.startswith(start) for m in messages), (start, messages)
+    bad = {
+        "product": {
+            "hs": "8466.20",
+            "description": "W",
+            "ex_works_price": "1",
+            "currency": "EUR",
+            "processes": 5,
+        },
+        "materials": [{"hs": "7214.20", "description": "S", "value": "1"}],
+    }
+    with pytest.raises(InvalidInput) as e:
+        read_json(json.dumps(bad), "p.json", ED)
+    assert "processes: expected the processes as a list of words" in e.value.finding.render()
+
+
+def test_xlsx_date_cells_and_codes_typed_as_numbers():
+    import datetime as dt
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        [
+            "level",
+            "line",
+            "hs",
+            "description",
+            "value",
+            "ex_works_price",
+            "currency",
+            "originating",
+            "evidence",
+            "evidence_valid_to",
+            "origin_country",
+        ]
+    )
+    sheet.append([0, None, 8466.2, "Work holders", None, 1000, "EUR"])
+    sheet.append(
+        [
+            1,
+            1,
+            8483.3,
+            "Housings",
+            120,
+            None,
+            None,
+            "true",
+            "supplier-declaration",
+            dt.datetime(2026, 12, 31),
+            "KR",
+        ]
+    )
+    out = io.BytesIO()
+    book.save(out)
+    bom = read_bom(out.getvalue(), "typed.xlsx", ED)
+    assert bom.product.hs.digits == "846620"
+    assert bom.materials[0].hs.digits == "848330"
+    assert bom.materials[0].evidence.valid_to == date(2026, 12, 31)

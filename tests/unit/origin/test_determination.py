@@ -289,3 +289,43 @@ def test_a_set_without_a_sets_rule_is_decided_by_its_product_rule(catalogue):
     )
     assert d.verdict is Verdict.NOT_ORIGINATING  # the CTH fails on the key case of 4202
     assert any("records no rule for sets" in n for n in d.notes)
+
+
+def test_originating_materials_count_only_from_a_party_or_partner(catalogue):
+    # UK–Korea: a supplier's declaration for a US part, wholly obtained goods of China
+    declared = {"kind": "supplier-declaration", "reference": "SD-1", "valid_to": "2026-12-31"}
+    bom = _bom(
+        "8466.20",
+        [
+            _m("8466.93", 600, originating=True, evidence=declared, origin_country="US"),
+            _m(
+                "7214.20",
+                100,
+                originating=True,
+                evidence={"kind": "wholly-obtained"},
+                origin_country="CN",
+            ),
+        ],
+    )
+    d = determine(catalogue, "uk-south-korea", bom, DAY)
+    assert d.verdict is Verdict.NOT_ORIGINATING  # 8466.93 fails CTH, 70 % is over 45 %
+    assert d.originating_lines == ()
+    assert any("not a party or a cumulation partner" in n for n in d.notes)
+
+
+def test_a_product_of_wholly_obtained_materials_is_wholly_obtained(catalogue):
+    wo = {"kind": "wholly-obtained"}
+    bom = _bom("8466.20", [_m("7214.20", 100, originating=True, evidence=wo, origin_country="KR")])
+    assert determine(catalogue, "uk-south-korea", bom, DAY).criterion == "WO"
+
+
+def test_an_undecided_sub_assembly_leaves_a_failing_product_undecided(catalogue):
+    # the sub-assembly gives only an FOB price, and its rule's MaxNOM needs the ex-works price
+    sub = {
+        "product": {"hs": "8466.93", "description": "part", "fob_price": "500", "currency": "EUR"},
+        "materials": [_m("8466.93", 300)],
+    }
+    made = _m("8466.93", 600, originating=True, evidence={"kind": "self-produced"}, bom=sub)
+    d = determine(catalogue, "uk-south-korea", _bom("8466.20", [made]), DAY)
+    assert d.verdict is Verdict.INSUFFICIENT_DATA
+    assert any("sub-assembly's own determination" in n for n in d.notes)

@@ -213,3 +213,14 @@ def test_value_rules_are_monotonic_and_consistent(price, first, second, limit):
     share = (first + second) * 100 / price
     if abs(share - limit) > Decimal("0.01"):  # away from the rounding edge
         assert (nom.result is Result.PASSED) == (rvc.result is Result.PASSED)
+
+
+def test_limits_are_compared_exactly_never_after_rounding():
+    # 180 / 399.96 = 45.0045 %: over a 45 % limit, though it shows as 45.00 %
+    outcome = _run("MaxNOM(EXW) <= 45%", _bom(ex_works_price="399.96"))
+    assert outcome.result is Result.FAILED
+    assert "45.00% of EXW, limit 45%: 0.01 points over" in outcome.render()
+    # (449.9955 - 180) / 449.9955 = 59.99995 %: short of 60 %, though it shows as 60.00 %
+    rvc = _run("RVC(build-down, FOB) >= 60%", _bom(fob_price="449.9955"))
+    assert rvc.result is Result.FAILED
+    assert "60.00% (build-down), at least 60%: 0.01 points short" in rvc.render()
