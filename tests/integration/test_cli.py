@@ -228,6 +228,9 @@ def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
     assert code == 0
     assert "0901.21" in out
     assert "originating (CTH): CTH | MaxNOM(EXW) <= 45%" in out  # a Korean export, determined
+    assert "Manufacture from materials of any heading" in out  # with its legal text
+    assert "insufficient-processing.md, Article 6(1)" in out
+    assert "BOM SHA-256" in out
     assert "Demo accounts" in out
     tokens = [
         line.split()[-1]

@@ -58,18 +58,30 @@ def rules_for_code(
     return RuleLookupOut.model_validate(presenters.rule_lookup(found))
 
 
+BODY_FORMATS = {
+    "text/csv": "request body.csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "request body.xlsx",
+}
+
+
+def _body_name(request: Request) -> str:
+    """The BOM's format from the body's Content-Type: CSV, XLSX, or (by default) JSON."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return BODY_FORMATS.get(kind, "request body.json")
+
+
 @router.post("/agreements/{agreement_id}/determinations")
 async def determine_origin(
     request: Request,
     agreement_id: str,
     on: Annotated[date | None, Query(alias="date", description="the day whose law applies")] = None,
 ) -> dict[str, Any]:
-    """Whether the product of a bill of materials (JSON body, the interchange format)
-    qualifies as originating under the agreement, by which criterion and margin."""
+    """Whether the product of a bill of materials (the body: JSON, or CSV or XLSX by its
+    Content-Type) qualifies as originating under the agreement, by which criterion and margin."""
     svc = services(request)
     body = await request.body()
     edition = svc.origin.edition(agreement_id) or HsEdition.HS2022
-    bom = read_bom(body, "request body.json", edition)
+    bom = read_bom(body, _body_name(request), edition)
     day = on or legal_date(svc.clock.now(), svc.office_zone)
     found = presenters.determination(catalogue.determine(svc.origin, agreement_id, bom, day))
     return {**found, "date": day.isoformat()}
@@ -88,7 +100,7 @@ async def compare_agreements(
     body = await request.body()
     a, b = Country(exporter).alpha2, Country(importer).alpha2
     day = on or legal_date(svc.clock.now(), svc.office_zone)
-    found = catalogue.compare(svc.origin, body, "request body.json", a, b, day)
+    found = catalogue.compare(svc.origin, body, _body_name(request), a, b, day)
     return {"from": a, "to": b, "date": day.isoformat(), "agreements": presenters.comparison(found)}
 
 
@@ -110,7 +122,7 @@ async def keep_determination(
     the caller's organisation, so that a later re-run can show what changed."""
     svc = services(request)
     body = await request.body()
-    bom = read_bom(body, "request body.json", svc.origin.edition(agreement) or HsEdition.HS2022)
+    bom = read_bom(body, _body_name(request), svc.origin.edition(agreement) or HsEdition.HS2022)
     day = on or legal_date(svc.clock.now(), svc.office_zone)
     record = svc.determinations.record(agreement, bom, day, _own_organisation(ctx))
     return {**presenters.kept_determination(record), "result": record.result}

@@ -8,6 +8,7 @@ from importlib import resources
 
 import typer
 import uvicorn
+from rich.markup import escape
 
 from opencustoms import presenters
 from opencustoms.accounts.domain import Organisation, OrgKind, Principal, Role
@@ -94,9 +95,9 @@ def demo(
             out.print(f"  {label(step['level'])} {step['dotted']}: {step['description'][:90]}")
 
         out.print()
-        command = "opencustoms origin determine -a uk-south-korea --bom work-holders-kr.json"
-        out.print(f"[bold]$ {command}[/]")
         sample = resources.files("opencustoms.origin.data") / "samples" / "work-holders-kr.json"
+        command = f"opencustoms origin determine -a uk-south-korea --bom {sample} --date 2026-06-01"
+        out.print(f"[bold]$ {escape(command)}[/]")
         bom = read_bom(sample.read_bytes(), "work-holders-kr.json", HsEdition.HS2022)
         found = presenters.determination(
             catalogue.determine(svc.origin, "uk-south-korea", bom, date(2026, 6, 1))
@@ -107,6 +108,15 @@ def demo(
         )
         for alt in found["alternatives"]:
             out.print(f"  [{alt['result']}] {alt['rule']}: {alt['reason']}", markup=False)
+        for basis in found["evidence"]:  # what the verdict rests on, and where the law says it
+            if "text" in basis:
+                title = basis.get("title", basis["kind"])
+                out.print(f"  § {title}: {basis['reference']}", markup=False)
+                out.print(f"    “{basis['text'][0][:110]}”", markup=False)
+            elif basis["kind"] == "profile":
+                out.print(f"  § {basis['name']} ({basis['version']})", markup=False)
+            elif basis["kind"] == "inputs":
+                out.print(f"  BOM SHA-256 {basis['bom_sha256']}", markup=False)
 
         out.print()
         if tokens:

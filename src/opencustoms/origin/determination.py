@@ -292,7 +292,7 @@ def _with_basis(
 ) -> Determination:
     """The verdict after the veto, with the general rules, the inputs and the day it rests on."""
     return replace(
-        _vetoed(result, bom, profile, notes),
+        _vetoed(result, bom, profile, notes, not all(counted.values())),
         profile=profile,
         on=on,
         bom=bom,
@@ -494,24 +494,65 @@ def _shown(value: Decimal) -> Decimal:
 
 
 def _vetoed(
-    result: Determination, bom: Bom, profile: Profile | None, notes: list[str]
+    result: Determination,
+    bom: Bom,
+    profile: Profile | None,
+    notes: list[str],
+    used_non_originating: bool,
 ) -> Determination:
     """Operations that never confer origin: if they are all the product underwent, it does not originate."""
     operations = profile.insufficient_operations if profile is not None else None
-    declared = [p.lower() for p in bom.product.processes]
+    declared = [" ".join(p.lower().split()) for p in bom.product.processes]
     if operations is None:
         notes.append(
             N_("the agreement's profile lists no insufficient operations; none was checked")
         )
     elif not declared:
         notes.append(N_("no processes declared: the insufficient-operations list was not checked"))
+        if result.verdict == Verdict.ORIGINATING and used_non_originating:
+            # the veto may apply, and only the processes can tell: no verdict is guessed
+            notes.append(
+                N_(
+                    "declare the product's processes: with non-originating materials, the verdict depends on whether they go beyond the insufficient operations"
+                )
+            )
+            return replace(
+                result,
+                verdict=Verdict.INSUFFICIENT_DATA,
+                criterion=None,
+                notes=(*result.notes, *notes),
+            )
     elif result.verdict == Verdict.ORIGINATING and all(
-        # a declared process is an insufficient operation when an item of the list
-        # begins with it ("simple painting" / "simple painting and polishing
-        # operations"); "assembly" is not "simple assembly of parts"
-        any(item.lower().startswith(p) for item in operations.items)
-        for p in declared
+        _insufficient(p, operations.items) for p in declared
     ):
         notes.append(N_("every declared process is an insufficient operation"))
         return replace(result, verdict=Verdict.NOT_ORIGINATING, criterion=None, notes=tuple(notes))
     return replace(result, notes=(*result.notes, *notes))
+
+
+def _insufficient(process: str, items: Sequence[str]) -> bool:
+    """Whether a declared process is one of the listed operations.
+
+    It is when an item begins with it ("simple painting" / "simple painting and
+    polishing operations") or it names one of an item's operations ("sorting" in
+    "sifting, screening, sorting, ..."; "simple cutting" in RCEP's "simple
+    processes, consisting of ... cutting"). "assembly" is not "simple assembly of
+    parts", and "cutting" is not "simple cutting": only simple operations are listed.
+    """
+    return any(item.lower().startswith(process) for item in items) or any(
+        process in _operations(item) for item in items
+    )
+
+
+def _operations(item: str) -> set[str]:
+    text = " ".join(item.lower().split())
+    text = text.split(" (")[0]  # "(including the making-up of sets of articles)"
+    simple = text.startswith("simple ")
+    if simple and " consisting of " in text:
+        text = text.split(" consisting of ", 1)[1]
+    parts = [p.strip() for chunk in text.split(",") for p in chunk.split(" or ")]
+    parts = [q.removeprefix("or ").strip() for p in parts for q in p.split(" and ")]
+    out = {p for p in parts if p}
+    if simple:  # "simple peeling, stoning, or shelling": each of them only when simple
+        out = {p if p.startswith("simple ") else f"simple {p}" for p in out}
+    return out

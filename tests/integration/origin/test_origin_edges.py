@@ -303,6 +303,18 @@ def test_api_determination(client):
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
     assert len(r.json()["errors"]) >= 2  # every problem of the BOM, at once
+    # the same BOM as CSV, named by its Content-Type
+    csv_bom = (
+        Path(__file__).parents[2] / "fixtures" / "origin" / "boms" / "lathe-parts.csv"
+    ).read_bytes()
+    r = client.post(
+        url,
+        params={"date": "2026-06-01"},
+        content=csv_bom,
+        headers={"Content-Type": "text/csv; charset=utf-8"},
+    )
+    assert r.status_code == 200
+    assert r.json()["criterion"] == "CTH"
 
 
 def test_web_determination_upload(client):

@@ -86,7 +86,13 @@ def test_cumulation_counts_partner_materials_with_a_proof(catalogue):
 def _made(hs, value):
     """A sub-assembly the producer made of one non-originating steel bar."""
     sub = {
-        "product": {"hs": hs, "description": "part", "ex_works_price": "500", "currency": "EUR"},
+        "product": {
+            "hs": hs,
+            "description": "part",
+            "ex_works_price": "500",
+            "currency": "EUR",
+            "processes": ["forging"],
+        },
         "materials": [_m("7214.20", 100)],
     }
     return _m(hs, value, originating=True, evidence={"kind": "self-produced"}, bom=sub)
@@ -329,3 +335,24 @@ def test_an_undecided_sub_assembly_leaves_a_failing_product_undecided(catalogue)
     d = determine(catalogue, "uk-south-korea", _bom("8466.20", [made]), DAY)
     assert d.verdict is Verdict.INSUFFICIENT_DATA
     assert any("sub-assembly's own determination" in n for n in d.notes)
+
+
+def test_listed_operations_are_matched_by_name_and_simplicity(catalogue):
+    # UK–Korea Article 6(1): "sifting, screening, sorting, ..." and "sharpening,
+    # simple grinding or simple cutting"
+    def verdict(*processes):
+        bom = _bom("8466.20", [_m("7214.20", 100)], processes=processes)
+        return determine(catalogue, "uk-south-korea", bom, DAY).verdict
+
+    assert verdict("sorting") is Verdict.NOT_ORIGINATING
+    assert verdict("simple cutting", "testing") is Verdict.NOT_ORIGINATING
+    assert verdict("cutting") is Verdict.ORIGINATING  # not said to be simple
+    assert verdict("assembly") is Verdict.ORIGINATING  # not "simple assembly of parts"
+    assert verdict() is Verdict.INSUFFICIENT_DATA  # non-originating steel, no processes
+    wo = {"kind": "wholly-obtained"}
+    own = _bom(
+        "8466.20",
+        [_m("7214.20", 100, originating=True, evidence=wo, origin_country="KR")],
+        processes=(),
+    )
+    assert determine(catalogue, "uk-south-korea", own, DAY).verdict is Verdict.ORIGINATING
