@@ -349,4 +349,5 @@ def determination_change(c: Change) -> dict[str, Any]:
         "previous": kept_determination(c.previous),
         "current": kept_determination(c.current) if c.current else None,
         "error": c.error.render(_) if c.error else None,
+        "why": [f.render(_) for f in c.why],
     }

@@ -276,7 +276,7 @@ def compare(
         return
     if not rows:
         out.print(
-            _("No agreement with rule data is in force between %(a)s and %(b)s.")
+            _("No agreement opencustoms knows is in force between %(a)s and %(b)s.")
             % {"a": exporter, "b": importer}
         )
         return
@@ -347,3 +347,5 @@ def redetermine(
             f"{was.verdict} ({was.criterion or '-'}) -> {now}",
             markup=False,
         )
+        for reason in c.why:
+            out.print(f"    - {reason.render(_)}", markup=False)

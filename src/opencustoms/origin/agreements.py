@@ -233,11 +233,9 @@ def determine(
 def agreements_between(
     catalogue: AgreementCatalogue, exporter: str, importer: str, on: date
 ) -> list[Agreement]:
-    """Agreements with rule data whose parties include both countries and that are in force."""
+    """Agreements in force whose parties include both countries (with rule data or not)."""
     out = []
     for a in catalogue.agreements():
-        if not a.has_rules:
-            continue
         parties = {c.alpha2 for c in a.profile.parties} if a.profile else {"GB", *a.partners}
         in_force = (
             a.profile is None
@@ -257,8 +255,21 @@ def compare(
     Codes are read in each agreement's own edition (the annex's, as the format says
     by default); an agreement the BOM cannot be read or decided under shows why.
     """
+    read_bom(data, name, HsEdition.HS2022)  # a BOM that does not read is refused whole, once
     results: list[tuple[Agreement, Determination | DomainError]] = []
     for agreement in agreements_between(catalogue, exporter, importer, on):
+        if not agreement.has_rules:  # in force, but opencustoms holds no rules for it
+            results.append(
+                (
+                    agreement,
+                    NotFound.of(
+                        "origin.no_rule_data",
+                        N_("opencustoms has no product-specific rules of %(agreement)s yet."),
+                        agreement=agreement.id,
+                    ),
+                )
+            )
+            continue
         edition = catalogue.edition(agreement.id)
         try:
             bom = read_bom(data, name, edition or HsEdition.HS2022)

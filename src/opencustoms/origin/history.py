@@ -16,7 +16,7 @@ from typing import Any
 
 from opencustoms import presenters
 from opencustoms.kernel.dates import Clock
-from opencustoms.kernel.errors import N_, DomainError, NotFound
+from opencustoms.kernel.errors import N_, DomainError, Finding, NotFound
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.kernel.ids import new_id
 from opencustoms.origin.agreements import AgreementCatalogue, determine
@@ -122,8 +122,85 @@ class DeterminationHistory:
                 # the BOM no longer reads or decides, or a concurrent re-run got there first
                 changes.append(Change(previous, None, e.finding))
                 continue
-            changes.append(Change(previous, current))
+            changes.append(Change(previous, current, why=_why(previous, result, bom, on)))
         return changes, unchanged
+
+
+def _why(
+    previous: StoredDetermination, result: dict[str, Any], bom: Bom, on: date
+) -> tuple[Finding, ...]:
+    """What differs between a kept result and its re-run: the rule, each alternative
+    that changed, the lines that changed status, and the declarations expired since."""
+    out: list[Finding] = []
+    before, after = _rule(previous.result), _rule(result)
+    if before != after:
+        out.append(
+            Finding(
+                "origin.rule_changed",
+                N_("the rule changed: %(before)s -> %(after)s"),
+                {"before": before or "-", "after": after or "-"},
+            )
+        )
+    else:
+        was = {a["rule"]: a for a in previous.result.get("alternatives", [])}
+        for alt in result.get("alternatives", []):
+            old = was.get(alt["rule"])
+            if old is not None and old["result"] != alt["result"]:
+                out.append(
+                    Finding(
+                        "origin.alternative_changed",
+                        N_("%(rule)s: %(before)s -> %(after)s (%(reason)s)"),
+                        {
+                            "rule": alt["rule"],
+                            "before": old["result"],
+                            "after": alt["result"],
+                            "reason": alt["reason"],
+                        },
+                    )
+                )
+    lines_before, lines_after = _originating(previous.result), _originating(result)
+    if lines_before is not None and lines_after is not None:
+        lost = sorted(lines_before - lines_after)
+        gained = sorted(lines_after - lines_before)
+        if lost:
+            out.append(
+                Finding(
+                    "origin.lines_lost",
+                    N_("no longer counted as originating: lines %(lines)s"),
+                    {"lines": ", ".join(map(str, lost))},
+                )
+            )
+        if gained:
+            out.append(
+                Finding(
+                    "origin.lines_gained",
+                    N_("now counted as originating: lines %(lines)s"),
+                    {"lines": ", ".join(map(str, gained))},
+                )
+            )
+    for m in bom.materials:
+        ev = m.evidence
+        if ev is not None and ev.valid_to is not None and previous.on_date <= ev.valid_to < on:
+            out.append(
+                Finding(
+                    "origin.declaration_expired",
+                    N_("line %(line)s: %(kind)s %(reference)s expired on %(day)s"),
+                    {
+                        "line": m.line,
+                        "kind": ev.kind.value,
+                        "reference": ev.reference or "",
+                        "day": ev.valid_to.isoformat(),
+                    },
+                )
+            )
+    return tuple(out)
+
+
+def _originating(result: dict[str, Any]) -> set[int] | None:
+    for e in result.get("evidence", []):
+        if e.get("kind") == "inputs":
+            return set(e["originating_lines"])
+    return None  # kept before the evidence named its inputs
 
 
 def _rule(result: dict[str, Any]) -> str | None:

@@ -39,6 +39,7 @@ class Change:
     previous: StoredDetermination
     current: StoredDetermination | None  # None: the re-run could not decide or keep it
     error: Finding | None = None
+    why: tuple[Finding, ...] = ()  # what differs: the rule, alternatives, lines, declarations
 
 
 def already_superseded(record_id: str) -> Conflict:

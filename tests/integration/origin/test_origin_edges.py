@@ -377,10 +377,17 @@ def test_compare_across_agreements(cli):
     )
     found = {r["agreement"] for r in json.loads(out)["agreements"]}
     assert {"uk-vietnam", "uk-cptpp"} <= found
+    # agreements in force without rule data are listed, each saying so
+    code, out, _ = cli(
+        "origin", "compare", "--bom", str(bom), "--from", "KR", "--to", "VN", "--json"
+    )
+    rows = {r["agreement"]: r for r in json.loads(out)["agreements"]}
+    assert {"akfta", "vkfta", "rcep"} <= set(rows)
+    assert "no product-specific rules of akfta" in rows["akfta"]["error"]
     code, out, _ = cli(
         "origin", "compare", "--bom", str(bom), "--from", "KR", "--to", "FR", "--date", "2026-06-01"
     )
-    assert "No agreement with rule data is in force between KR and FR" in out
+    assert "No agreement opencustoms knows is in force between KR and FR" in out
     code, _, _err = cli("origin", "compare", "--bom", str(bom), "--from", "XX", "--to", "GB")
     assert code == 2
 
@@ -423,7 +430,7 @@ def test_web_comparison_upload(client):
     assert 'value="KR"' in page.text  # the form keeps what was asked, normalised
     none = client.post("/origin/compare", data={"from": "KR", "to": "FR"}, files=files)
     assert none.status_code == 200
-    assert "No agreement with rule data is in force between KR and FR" in none.text
+    assert "No agreement opencustoms knows is in force between KR and FR" in none.text
     bad = client.post("/origin/compare", data={"from": "ZZ", "to": "GB"}, files=files)
     assert bad.status_code == 400
     assert 'role="alert"' in bad.text

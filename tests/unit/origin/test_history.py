@@ -66,6 +66,10 @@ def test_redetermine_supersedes_only_what_changed(history):
     assert change.current.supersedes == first.id
     assert change.current.verdict == "not_originating"
     assert change.current.on_date == date(2027, 3, 1)
+    why = [f.render() for f in change.why]  # what changed, and why
+    assert any(w.startswith("CTH: passed -> failed") for w in why), why
+    assert "no longer counted as originating: lines 2" in why
+    assert "line 2: supplier-declaration SD-2026-0042 expired on 2026-12-31" in why
     current = h.current()
     assert change.current.id in [r.id for r in current]
     assert first.id not in [r.id for r in current]
