@@ -203,6 +203,18 @@ def determination(d: Determination) -> dict[str, Any]:
 def _evidence(d: Determination) -> list[dict[str, Any]]:
     """What the verdict rests on: the rule and its text, the general rules used, the day."""
     out: list[dict[str, Any]] = []
+    for rs, name in zip(d.candidates, rule_set_names(d.candidates), strict=True):
+        # no rule set chosen: each candidate's text, so the reader can name the right one
+        src = rs.rule.source
+        out.append(
+            {
+                "kind": "candidate rule set",
+                "name": name,
+                "reference": f"{src.agreement}, {src.document}, {src.heading}",
+                "rule": render(rs.rule.criteria),
+                "text": [plain(t) for t in rs.texts if t.strip()],
+            }
+        )
     if d.rule_set is not None:
         src = d.rule_set.rule.source
         out.append(

@@ -483,13 +483,14 @@ def read_rows(
     ] = []
     root: Bom | None = None
     taken: dict[int, set[int]] = {}  # line numbers used in the BOM open at each level
+    seen: dict[int, bool] = {}  # whether the BOM open at each level had material rows at all
 
     def close(until: int) -> None:
         nonlocal root
         while stack and stack[-1][0] >= until:
             level, product, _currency, materials, rec, where, own = stack.pop()
             built = Bom(product, tuple(materials)) if product is not None and materials else None
-            if product is not None and not materials:
+            if product is not None and not materials and not seen.get(level):
                 problems.add(
                     where, "level", N_("a product needs at least one material at the next level")
                 )
@@ -535,8 +536,10 @@ def read_rows(
             product, currency = reader.product(rec, where, own)
             stack.append((0, product, currency, [], rec, where, own))
             taken[0] = set()
+            seen[0] = False
             continue
         parent = stack[-1]
+        seen[parent[0]] = True  # its rows may all be faulty; that is said for each of them
         # a material row opens a sub-assembly if rows of the next level follow; decide on close
         is_parent = _next_level_is_deeper(rows, index, level)
         if is_parent:
@@ -549,6 +552,7 @@ def read_rows(
             product, _currency = reader.product(sub, where, own)
             stack.append((level, product, parent[2], [], rec, where, own))
             taken[level] = set()
+            seen[level] = False
         else:
             number = reader.line(rec, where, len(parent[3]) + 1, taken[parent[0]])
             m = reader.material(rec, where, parent[2], number, None, own)

@@ -129,10 +129,14 @@ def test_rule_sets_sharing_a_heading_are_named_by_their_description(catalogue):
     assert d.verdict is Verdict.INSUFFICIENT_DATA
     from opencustoms import presenters
 
-    assert presenters.determination(d)["candidates"] == [
+    report = presenters.determination(d)
+    assert report["candidates"] == [
         "5208 to 5212: Incorporating rubber thread",
         "5208 to 5212: Other",
     ]
+    texts = [e for e in report["evidence"] if e["kind"] == "candidate rule set"]
+    assert [e["name"] for e in texts] == report["candidates"]
+    assert all(e["text"] for e in texts)  # each with its legal text, to choose by
     named = _bom("5208.12", [_m("5205.12", 300)], rule_set="5208 to 5212:  other")
     assert determine(catalogue, "uk-south-korea", named, DAY).rule_set.description.endswith("Other")
     with pytest.raises(InvalidInput) as e:
