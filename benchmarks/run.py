@@ -16,12 +16,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_determination, bench_hs, bench_origin
+from benchmarks import bench_determination, bench_hs, bench_origin, bench_trust
 
 BENCHMARKS = {
     "hs": bench_hs.run,
     "origin": bench_origin.run,
     "determination": bench_determination.run,
+    "trust": bench_trust.run,
 }
 RESULTS = Path(__file__).parent / "results"
 

@@ -1,0 +1,83 @@
+"""Signatures: how fast a signed document's signature is checked.
+
+Goal (issue 5): verify at least 5,000 signed 5-item certificates per second per
+core; full verification (structure, key standing, signature) at most 1.5x the
+bare signature check. This measures the signature layer alone (the certificate
+verifier builds on it): the bare Ed25519 check by `cryptography`, and opening
+plus checking a compact JWS through `joserfc`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from opencustoms.trust.canonical import canonical_bytes
+from opencustoms.trust.keys import Algorithm, generate, public_key
+from opencustoms.trust.signing import b64url_decode, open_token, sign, signature_valid
+
+PASS = "benchmark passphrase"
+
+
+def _certificate(items: int) -> dict[str, Any]:
+    return {
+        "number": "KR-KCS-2026-000001",
+        "exporter": {"name": "Changwon Precision Co.", "address": "창원시 성산구", "country": "KR"},
+        "importer": {"name": "Osaka Tools KK", "address": "大阪市", "country": "JP"},
+        "items": [
+            {
+                "number": i + 1,
+                "description": f"work holders, model {i}",
+                "hs": "846620",
+                "criterion": "CTC",
+                "quantity": "100",
+                "unit": "pce",
+                "fob_value": "1050.00",
+            }
+            for i in range(items)
+        ],
+    }
+
+
+def _row(name: str, operations: int, seconds: float, note: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "operations": operations,
+        "seconds": seconds,
+        "ops_per_second": operations / seconds,
+        "microseconds_per_op": seconds / operations * 1e6,
+        "note": note,
+    }
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    key, pem = generate(
+        "KR-KCS-1", Algorithm.ED25519, "KR-KCS", "KR", ["rcep"], date(2026, 1, 1), PASS
+    )
+    token = sign(canonical_bytes(_certificate(5)), key, pem, PASS)
+    n = 500 if quick else 5_000
+    raw = public_key(key).get_op_key("verify")
+    assert isinstance(raw, Ed25519PublicKey)
+    head, body, sig = token.split(".")
+    message, signature = f"{head}.{body}".encode(), b64url_decode(sig)
+    started = time.perf_counter()
+    for _ in range(n):
+        raw.verify(signature, message)
+    bare = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(n):
+        open_token(token)
+        assert signature_valid(token, key)
+    full = time.perf_counter() - started
+    return [
+        _row("trust.bare_ed25519_check", n, bare, "cryptography's Ed25519 verify alone"),
+        _row(
+            "trust.open_and_check_jws",
+            n,
+            full,
+            f"5-item certificate; {full / bare:.2f}x the bare check; goal >= 5,000/s",
+        ),
+    ]

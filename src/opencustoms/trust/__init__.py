@@ -1,0 +1,1 @@
+"""Trust: canonical bytes, signing keys with their validity, and signatures (JWS)."""
