@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from benchmarks.rows import row
 from opencustoms import presenters
 from opencustoms.kernel.errors import DomainError
 from opencustoms.kernel.hs import HsEdition
@@ -71,17 +72,6 @@ def _csv(bom: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _row(name: str, operations: int, seconds: float, note: str = "") -> dict[str, Any]:
-    return {
-        "name": name,
-        "operations": operations,
-        "seconds": seconds,
-        "ops_per_second": operations / seconds,
-        "microseconds_per_op": seconds / operations * 1e6,
-        "note": note,
-    }
-
-
 def run(quick: bool = False) -> list[dict[str, Any]]:
     catalogue = AgreementCatalogue()
     catalogue.rule_sets("uk-south-korea")
@@ -114,25 +104,25 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             progress.advance(task)
     compared = time.perf_counter() - started
     return [
-        _row(
+        row(
             "determination.verdict_20k_lines",
             lines,
             verdict,
             f"{found.verdict.value}; goal < 30 ms: {verdict / 0.030:.0%} of it",
         ),
-        _row(
+        row(
             "determination.with_evidence_20k_lines",
             lines,
             evidence,
             f"evidence/verdict cost {evidence / verdict:.1f}x; goal < 250 ms",
         ),
-        _row(
+        row(
             "determination.from_csv_20k_lines",
             lines,
             from_csv,
             f"goal < 2 s: {from_csv / 2:.0%} of it",
         ),
-        _row(
+        row(
             "determination.compare_products",
             products * len(agreements),
             compared,

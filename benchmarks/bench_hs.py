@@ -7,6 +7,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.rows import row
 from opencustoms.reference import hs as hs_reference
 
 QUERIES = [
@@ -29,15 +30,7 @@ def _measure(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     work()
-    seconds = time.perf_counter() - started
-    return {
-        "name": name,
-        "operations": operations,
-        "seconds": seconds,
-        "ops_per_second": operations / seconds,
-        "microseconds_per_op": seconds / operations * 1e6,
-        "note": note,
-    }
+    return row(name, operations, time.perf_counter() - started, note)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

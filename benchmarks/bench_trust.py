@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from benchmarks.rows import row
 from opencustoms.trust.canonical import canonical_bytes
 from opencustoms.trust.keys import Algorithm, generate, public_key
 from opencustoms.trust.signing import b64url_decode, open_token, sign, signature_valid
@@ -42,17 +43,6 @@ def _certificate(items: int) -> dict[str, Any]:
     }
 
 
-def _row(name: str, operations: int, seconds: float, note: str = "") -> dict[str, Any]:
-    return {
-        "name": name,
-        "operations": operations,
-        "seconds": seconds,
-        "ops_per_second": operations / seconds,
-        "microseconds_per_op": seconds / operations * 1e6,
-        "note": note,
-    }
-
-
 def run(quick: bool = False) -> list[dict[str, Any]]:
     key, pem = generate(
         "KR-KCS-1", Algorithm.ED25519, "KR-KCS", "KR", ["rcep"], date(2026, 1, 1), PASS
@@ -73,8 +63,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         assert signature_valid(token, key)
     full = time.perf_counter() - started
     return [
-        _row("trust.bare_ed25519_check", n, bare, "cryptography's Ed25519 verify alone"),
-        _row(
+        row("trust.bare_ed25519_check", n, bare, "cryptography's Ed25519 verify alone"),
+        row(
             "trust.open_and_check_jws",
             n,
             full,
