@@ -1,5 +1,6 @@
 """Canonical bytes, keys with validity and revocation, compact JWS, the trust list."""
 
+import base64
 import json
 import unicodedata
 from datetime import UTC, date, datetime
@@ -119,3 +120,17 @@ def test_the_trust_list_round_trips_and_refuses_a_bad_one(pair):
     assert messages[0].startswith("trust.json, keys[0]: missing alg, kty, authority")
     assert "keys[1]: 'HS256' is not an algorithm" in messages[1]
     assert "keys[3]: key id" in messages[2]
+
+
+def test_a_token_cannot_choose_another_algorithm(pair):
+    key, pem = pair
+    token = sign(b"{}", key, pem, PASS)
+    _head, body, signature = token.split(".")
+    other = "ES256" if key.algorithm is Algorithm.ED25519 else "Ed25519"
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"alg": other, "kid": key.kid}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
+    assert not signature_valid(f"{forged}.{body}.{signature}", key)
+    assert not signature_valid("not.a token", key)
