@@ -17,6 +17,7 @@ from opencustoms.reference.hs import hs2022
 from opencustoms.settings import Settings
 from opencustoms.store.db import make_engine
 from opencustoms.store.repositories import uow_factory
+from opencustoms.trust.service import AuthorityKeys
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     accounts: AccountsService
     origin: AgreementCatalogue
     determinations: DeterminationHistory
+    keys: AuthorityKeys
 
     def close(self) -> None:
         self.engine.dispose()
@@ -49,6 +51,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         accounts=AccountsService(uow, clock),
         origin=origin,
         determinations=DeterminationHistory(uow, clock, origin),
+        keys=AuthorityKeys(uow, clock, settings.data_dir / "keys"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opencustoms.kernel.dates import zone
@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     locale: str | None = Field(default=None, description="language of the command line: en or ko")
     host: str = "127.0.0.1"
     port: int = 8000
+    key_passphrase: SecretStr | None = Field(
+        default=None, description="encrypts the authority's private signing keys at rest"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -224,3 +224,39 @@ def test_a_determination_has_one_successor_and_long_text_is_kept_whole(uow):
     with uow() as u:
         assert u.determinations.get("det_1") == first  # rule and description not cut
         assert [r.id for r in u.determinations.current()] == ["det_2"]
+
+
+def test_authority_keys_round_trip_with_validity_and_revocation(uow):
+    from dataclasses import replace
+    from datetime import date
+
+    from opencustoms.trust.keys import Algorithm, PublicKey
+
+    def key(kid, authority="KR-KCS", day=date(2026, 1, 1)):
+        return PublicKey(
+            kid=kid,
+            algorithm=Algorithm.ED25519,
+            jwk={"kty": "OKP", "crv": "Ed25519", "x": "abc"},
+            authority=authority,
+            country="KR",
+            agreements=("rcep", "akfta"),
+            valid_from=day,
+        )
+
+    with uow() as u:
+        u.keys.add(key("k2", day=date(2026, 6, 1)))
+        u.keys.add(key("k1"))
+        u.keys.add(key("p1", authority="CN-GACC"))
+        u.commit()
+    with uow() as u:
+        assert u.keys.get("k1") == key("k1")
+        assert u.keys.get("zz") is None
+        assert [k.kid for k in u.keys.all("KR-KCS")] == ["k1", "k2"]
+        assert [k.kid for k in u.keys.all()] == ["k1", "p1", "k2"]
+        changed = replace(
+            key("k1"), valid_to=date(2026, 5, 31), revoked_at=T0, revocation_reason="compromised"
+        )
+        u.keys.save(changed)
+        u.commit()
+    with uow() as u:
+        assert u.keys.get("k1") == changed

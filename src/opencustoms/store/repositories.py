@@ -31,6 +31,8 @@ from opencustoms.origin.records import (
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
+from opencustoms.trust.keys import Algorithm, PublicKey
+from opencustoms.trust.ports import KeyRepository
 
 
 def _org(row: Row[Any]) -> Organisation:
@@ -340,6 +342,68 @@ def _determination(row: Row[Any]) -> StoredDetermination:
     )
 
 
+class SqlKeys:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, key: PublicKey) -> None:
+        self.s.execute(insert(t.authority_keys).values(**_key_row(key)))
+
+    def save(self, key: PublicKey) -> None:
+        k = t.authority_keys
+        self.s.execute(
+            update(k)
+            .where(k.c.kid == key.kid)
+            .values(
+                valid_to=key.valid_to,
+                revoked_at=key.revoked_at,
+                revocation_reason=key.revocation_reason,
+            )
+        )
+
+    def get(self, kid: str) -> PublicKey | None:
+        k = t.authority_keys
+        row = self.s.execute(select(k).where(k.c.kid == kid)).first()
+        return _key(row) if row else None
+
+    def all(self, authority: str | None = None) -> Sequence[PublicKey]:
+        k = t.authority_keys
+        query = select(k).order_by(k.c.valid_from, k.c.kid)
+        if authority is not None:
+            query = query.where(k.c.authority == authority)
+        return [_key(r) for r in self.s.execute(query)]
+
+
+def _key_row(key: PublicKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "authority": key.authority,
+        "country": key.country,
+        "algorithm": key.algorithm.value,
+        "jwk": dict(key.jwk),
+        "agreements": list(key.agreements),
+        "valid_from": key.valid_from,
+        "valid_to": key.valid_to,
+        "revoked_at": key.revoked_at,
+        "revocation_reason": key.revocation_reason,
+    }
+
+
+def _key(row: Row[Any]) -> PublicKey:
+    return PublicKey(
+        kid=row.kid,
+        algorithm=Algorithm(row.algorithm),
+        jwk=dict(row.jwk),
+        authority=row.authority,
+        country=row.country,
+        agreements=tuple(row.agreements),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        revoked_at=row.revoked_at,
+        revocation_reason=row.revocation_reason,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all."""
 
@@ -348,6 +412,7 @@ class SqlUnitOfWork:
     audit: AuditLog
     idempotency: IdempotencyStore
     determinations: DeterminationRepository
+    keys: KeyRepository
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
@@ -358,6 +423,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.idempotency = SqlIdempotency(self.session)
         self.determinations = SqlDeterminations(self.session)
+        self.keys = SqlKeys(self.session)
         return self
 
     def __exit__(

@@ -160,4 +160,19 @@ origin_determinations = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+authority_keys = Table(
+    "authority_keys",
+    metadata,
+    Column("kid", String(80), primary_key=True),
+    Column("authority", String(80), nullable=False, index=True),
+    Column("country", String(2), nullable=False),
+    Column("algorithm", String(20), nullable=False),
+    Column("jwk", JSON, nullable=False),  # the public members only: no private key here
+    Column("agreements", JSON, nullable=False),
+    Column("valid_from", Date(), nullable=False),
+    Column("valid_to", Date(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revocation_reason", Text(), nullable=True),
+)
+
 Index("ix_audit_events_at", audit_events.c.at)

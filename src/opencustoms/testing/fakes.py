@@ -18,6 +18,7 @@ from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
+from opencustoms.trust.keys import PublicKey
 
 
 @dataclass
@@ -29,6 +30,7 @@ class _State:
     audit: list[AuditEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
     determinations: dict[str, StoredDetermination] = field(default_factory=dict)
+    keys: dict[str, PublicKey] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -156,6 +158,29 @@ class FakeDeterminations:
         return found[:limit] if limit is not None else found
 
 
+class FakeKeys:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, key: PublicKey) -> None:
+        if key.kid in self.st.keys:
+            raise ValueError(f"duplicate key id {key.kid}")  # as the primary key would
+        self.st.keys[key.kid] = key
+
+    def save(self, key: PublicKey) -> None:
+        if key.kid in self.st.keys:
+            self.st.keys[key.kid] = key
+
+    def get(self, kid: str) -> PublicKey | None:
+        return self.st.keys.get(kid)
+
+    def all(self, authority: str | None = None) -> Sequence[PublicKey]:
+        return sorted(
+            (k for k in self.st.keys.values() if authority is None or k.authority == authority),
+            key=lambda k: (k.valid_from, k.kid),
+        )
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -173,6 +198,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog(self._work)
         self.idempotency = FakeIdempotency(self._work)
         self.determinations = FakeDeterminations(self._work)
+        self.keys = FakeKeys(self._work)
 
     def __exit__(
         self,
