@@ -49,6 +49,7 @@ class Agreement:
     profile: Profile | None
     partners: tuple[str, ...] = ()  # ISO alpha-2, when no profile names the parties
     rules_edition: HsEdition | None = None  # the edition its rule data is keyed by
+    ended: date | None = None  # its last day in force, where the data says it has ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,8 @@ class AgreementCatalogue:
         partners = info.countries if info else ()
         has_rules = self._has_rules(agreement_id)
         edition = self.edition(agreement_id) if has_rules else None
-        return Agreement(agreement_id, title, has_rules, profile, partners, edition)
+        ended = date.fromisoformat(info.valid_to[:10]) if info and info.valid_to else None
+        return Agreement(agreement_id, title, has_rules, profile, partners, edition, ended)
 
     def rule_sets(self, agreement_id: str) -> list[CompiledRuleSet]:
         agreement = self.agreement(agreement_id)
@@ -242,6 +244,7 @@ def agreements_between(
             or a.profile.entry_into_force is None
             or a.profile.entry_into_force <= on
         )
+        in_force = in_force and (a.ended is None or on <= a.ended)
         if {exporter, importer} <= parties and exporter != importer and in_force:
             out.append(a)
     return out

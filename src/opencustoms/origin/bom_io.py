@@ -143,7 +143,7 @@ class _Reader:
         number = default
         if raw is not None and not (isinstance(raw, str) and not raw.strip()):
             text = str(raw).strip()
-            if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
+            if isinstance(raw, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
                 self.p.add(
                     where,
                     "line",
@@ -186,6 +186,8 @@ class _Reader:
     ) -> HsCode | None:
         """The record's code, in `edition` (resolved by `edition_of`; default: the reader's)."""
         edition = edition or self.edition
+        if isinstance(rec.get("hs"), float | int) and not isinstance(rec.get("hs"), bool):
+            rec = {**rec, "hs": numeric_hs(rec["hs"])}
         value = self.text(rec, "hs", where, required=True)
         if value is None:
             return None
@@ -643,12 +645,20 @@ def _cell(column: str, value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if column == "hs" and isinstance(value, float | int):
-        # a code typed as a number loses its trailing zero (8466.20 -> 8466.2); after
-        # the heading, HS digits come in pairs, so the pair is completed
-        head, _dot, tail = repr(value).partition(".")
-        tail = "" if tail == "0" else tail
-        return head + ("." + tail + "0" * (len(tail) % 2) if tail else "")
+        return numeric_hs(value)
     return str(value)
+
+
+def numeric_hs(value: float) -> str:
+    """An HS code typed as a number, as it was meant: 8466.2 -> 8466.20, 304.41 -> 0304.41.
+
+    A number loses the zeros at either end; HS digits come in pairs (chapter,
+    heading, then pairs of the subheading), so each end is completed to its pair.
+    """
+    head, _dot, tail = repr(value).partition(".")
+    tail = "" if tail == "0" else tail
+    head = head.zfill(len(head) + len(head) % 2)
+    return head + ("." + tail + "0" * (len(tail) % 2) if tail else "")
 
 
 def read_bom(data: bytes, name: str, edition: HsEdition) -> Bom:

@@ -131,7 +131,7 @@ def determine(
         if sets is not None:
             cited.append(("sets", sets.cite))
             return _with_basis(
-                _as_set(agreement, chosen, facts, sets, verdicts, cumulated, rolled, cited),
+                _as_set(agreement, chosen, facts, sets, verdicts, tally, cited, notes),
                 bom,
                 profile,
                 notes,
@@ -179,8 +179,10 @@ def determine(
         Result.FAILED: Verdict.NOT_ORIGINATING,
         Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
     }[outcome.result]
-    if verdict == Verdict.NOT_ORIGINATING and tally.undecided:
-        # counted as non-originating, but they may originate: the verdict cannot be firm
+    if verdict == Verdict.NOT_ORIGINATING and _would_pass(
+        chosen.rule.criteria, facts, verdicts, tally.undecided
+    ):
+        # counted as non-originating, but they may originate, and then the rule is met
         verdict = Verdict.INSUFFICIENT_DATA
         notes.append(
             N_(
@@ -210,6 +212,21 @@ def determine(
         general_rules=tuple(cited),
     )
     return _with_basis(result, bom, profile, notes, on, verdicts)
+
+
+def _would_pass(
+    rule: Node, facts: Facts, verdicts: dict[int, bool], undecided: Sequence[int]
+) -> bool:
+    """Whether the rule is met if the undecided sub-assemblies turn out originating."""
+    if not undecided:
+        return False
+    hopeful = {**verdicts, **dict.fromkeys(undecided, True)}
+    again = replace(
+        facts,
+        originating=lambda m: hopeful.get(m.line, False),
+        known_non_originating=tuple(m for m in facts.bom.materials if not hopeful[m.line]),
+    )
+    return evaluate(rule, again).result == Result.PASSED
 
 
 def _set_rule(bom: Bom, profile: Profile | None, notes: list[str]) -> Sets | None:
@@ -244,24 +261,32 @@ def _as_set(
     facts: Facts,
     sets: Sets,
     verdicts: dict[int, bool],
-    cumulated: list[int],
-    rolled: list[int],
+    tally: _Tally,
     cited: list[tuple[str, Citation]],
+    notes: list[str],
 ) -> Determination:
     """A set: originating if every component is, or if the others stay within the share."""
     assert sets.base is not None
+    limit = MaxNonOriginating(sets.base, sets.percent, text=sets.cite.quote)
     if all(verdicts.values()):
         outcome = Outcome(
             chosen.rule.criteria, Result.PASSED, N_("every component of the set originating")
         )
     else:
-        limit = MaxNonOriginating(sets.base, sets.percent, text=sets.cite.quote)
         outcome = evaluate(limit, facts)
     verdict = {
         Result.PASSED: Verdict.ORIGINATING,
         Result.FAILED: Verdict.NOT_ORIGINATING,
         Result.UNKNOWN: Verdict.INSUFFICIENT_DATA,
     }[outcome.result]
+    if verdict == Verdict.NOT_ORIGINATING and _would_pass(limit, facts, verdicts, tally.undecided):
+        verdict = Verdict.INSUFFICIENT_DATA
+        notes.append(
+            N_(
+                "a sub-assembly's own determination needs more data, and the product qualifies only if it originates"
+            )
+        )
+    cumulated, rolled = tally.cumulated, tally.rolled
     return Determination(
         agreement,
         verdict,
@@ -449,7 +474,15 @@ def _with_tolerance(
             )
     if by_weight is not None:
         total = facts.bom.product.weight_kg
-        if total is None or total <= 0 or any(m.weight_kg is None for m in failing):
+        known = sum((m.weight_kg for m in failing if m.weight_kg is not None), Decimal(0))
+        if total is not None and total > 0 and _percent(known, total) > by_weight.percent:
+            # the weights given are over the share already: the missing ones cannot help
+            notes.append(
+                N_(
+                    "the weight of the materials failing the change of classification exceeds the tolerance by weight"
+                )
+            )
+        elif total is None or total <= 0 or any(m.weight_kg is None for m in failing):
             undecided = True
             notes.append(
                 N_(
@@ -522,8 +555,10 @@ def _vetoed(
                 criterion=None,
                 notes=(*result.notes, *notes),
             )
-    elif result.verdict == Verdict.ORIGINATING and all(
-        _insufficient(p, operations.items) for p in declared
+    elif (
+        result.verdict == Verdict.ORIGINATING
+        and used_non_originating  # the operations are about working on non-originating materials
+        and all(_insufficient(p, operations.items) for p in declared)
     ):
         notes.append(N_("every declared process is an insufficient operation"))
         return replace(result, verdict=Verdict.NOT_ORIGINATING, criterion=None, notes=tuple(notes))
@@ -550,6 +585,10 @@ def _operations(item: str) -> set[str]:
     simple = text.startswith("simple ")
     if simple and " consisting of " in text:
         text = text.split(" consisting of ", 1)[1]
+    elif " of " in text:
+        # "husking, ... polishing, and glazing of cereals and rice": the goods named
+        # qualify every operation of the item, so none of them is listed on its own
+        return set()
     parts = [p.strip() for chunk in text.split(",") for p in chunk.split(" or ")]
     parts = [q.removeprefix("or ").strip() for p in parts for q in p.split(" and ")]
     out = {p for p in parts if p}

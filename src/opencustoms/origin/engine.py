@@ -215,11 +215,7 @@ def evaluate(node: Node, facts: Facts) -> Outcome:
                 {"non": non, "orig": orig},
             )
         case WhollyObtained(materials=None):
-            failing = [
-                m.line
-                for m in facts.bom.materials
-                if m.evidence is None or m.evidence.kind != EvidenceKind.WHOLLY_OBTAINED
-            ]
+            failing = [m.line for m in facts.bom.materials if not _wholly_obtained(m, facts)]
             return _lines(
                 node,
                 failing,
@@ -237,8 +233,7 @@ def evaluate(node: Node, facts: Facts) -> Outcome:
             failing = [
                 m.line
                 for m in facts.bom.materials
-                if _covers(materials.hs, m)
-                and (m.evidence is None or m.evidence.kind != EvidenceKind.WHOLLY_OBTAINED)
+                if _covers(materials.hs, m) and not _wholly_obtained(m, facts)
             ]
             return _lines(
                 node,
@@ -297,6 +292,15 @@ def evaluate(node: Node, facts: Facts) -> Outcome:
                 node, Result.UNKNOWN, N_("the rule's text needs a reader; it was not compiled")
             )
     return Outcome(node, Result.UNKNOWN, N_("this kind of criterion is not evaluated yet"))
+
+
+def _wholly_obtained(m: Material, facts: Facts) -> bool:
+    """Shown wholly obtained, and counted as originating (valid, from a party or partner)."""
+    return (
+        m.evidence is not None
+        and m.evidence.kind == EvidenceKind.WHOLLY_OBTAINED
+        and facts.originating(m)
+    )
 
 
 def _lines(node: Node, failing: list[int], ok: str, bad: str) -> Outcome:

@@ -20,7 +20,7 @@ from opencustoms.kernel.errors import N_, DomainError, Finding, NotFound
 from opencustoms.kernel.hs import HsEdition
 from opencustoms.kernel.ids import new_id
 from opencustoms.origin.agreements import AgreementCatalogue, determine
-from opencustoms.origin.bom import Bom
+from opencustoms.origin.bom import Bom, Material
 from opencustoms.origin.bom_io import read_json, to_json
 from opencustoms.origin.records import Change, OriginUnitOfWork, StoredDetermination
 
@@ -178,7 +178,7 @@ def _why(
                     {"lines": ", ".join(map(str, gained))},
                 )
             )
-    for m in bom.materials:
+    for m in _every_material(bom):
         ev = m.evidence
         if ev is not None and ev.valid_to is not None and previous.on_date <= ev.valid_to < on:
             out.append(
@@ -194,6 +194,16 @@ def _why(
                 )
             )
     return tuple(out)
+
+
+def _every_material(bom: Bom) -> list[Material]:
+    """The materials of a BOM and of its sub-assemblies, at every level."""
+    out: list[Material] = []
+    for m in bom.materials:
+        out.append(m)
+        if m.bom is not None:
+            out.extend(_every_material(m.bom))
+    return out
 
 
 def _originating(result: dict[str, Any]) -> set[int] | None:

@@ -170,6 +170,7 @@ class SchemeInfo:
     title: str
     countries: tuple[str, ...]  # ISO alpha-2 codes of the partners
     valid_from: str | None
+    valid_to: str | None = None  # the scheme's last day, where it has ended (uk-gsp)
 
 
 def read_scheme_index(folder: Path) -> dict[str, SchemeInfo]:
@@ -184,6 +185,7 @@ def read_scheme_index(folder: Path) -> dict[str, SchemeInfo]:
                     str(s.get("title") or s.get("scheme_code")),
                     tuple(str(c) for c in s.get("countries") or ()),
                     s.get("validity_start_date"),
+                    s.get("validity_end_date"),
                 )
                 for s in schemes
                 if isinstance(s, dict) and s.get("scheme_code")

@@ -383,6 +383,20 @@ def test_compare_across_agreements(cli):
     )
     rows = {r["agreement"]: r for r in json.loads(out)["agreements"]}
     assert {"akfta", "vkfta", "rcep"} <= set(rows)
+    code, out, _ = cli(
+        "origin",
+        "compare",
+        "--bom",
+        str(bom),
+        "--from",
+        "IN",
+        "--to",
+        "GB",
+        "--date",
+        "2026-06-01",
+        "--json",
+    )
+    assert "uk-gsp" not in {r["agreement"] for r in json.loads(out)["agreements"]}  # ended 2023
     assert "no product-specific rules of akfta" in rows["akfta"]["error"]
     code, out, _ = cli(
         "origin", "compare", "--bom", str(bom), "--from", "KR", "--to", "FR", "--date", "2026-06-01"

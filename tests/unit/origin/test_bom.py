@@ -212,7 +212,7 @@ def test_line_numbers_are_numbers_and_used_once_per_bom():
     product = dict.fromkeys(COLUMNS, "")
     product.update(level="0", hs="8466.20", description="W", ex_works_price="100", currency="EUR")
     rows = [",".join(product.values())]
-    for line, currency in (("1", ""), ("1", ""), ("x", "KRW")):
+    for line, currency in (("1", ""), ("1", ""), ("x", "KRW"), ("²", "")):
         m = dict.fromkeys(COLUMNS, "")
         m.update(level="1", line=line, hs="7214.20", description="S", value="1", currency=currency)
         rows.append(",".join(m.values()))
@@ -223,6 +223,7 @@ def test_line_numbers_are_numbers_and_used_once_per_bom():
         "l.csv, line 4, line: line 1 is numbered twice in this BOM",
         "l.csv, line 5, line: 'x' is not a line number",
         "l.csv, line 5, currency: amounts are in the product's currency, EUR",
+        "l.csv, line 6, line: '²' is not a line number",
     ):
         assert any(m.startswith(start) for m in messages), (start, messages)
     bad = {
@@ -261,6 +262,7 @@ def test_xlsx_date_cells_and_codes_typed_as_numbers():
         ]
     )
     sheet.append([0, None, 8466.2, "Work holders", None, 1000, "EUR"])
+    sheet.append([1, 2, 304.41, "Fish fillets", 5, None, None])
     sheet.append(
         [
             1,
@@ -280,5 +282,7 @@ def test_xlsx_date_cells_and_codes_typed_as_numbers():
     book.save(out)
     bom = read_bom(out.getvalue(), "typed.xlsx", ED)
     assert bom.product.hs.digits == "846620"
-    assert bom.materials[0].hs.digits == "848330"
-    assert bom.materials[0].evidence.valid_to == date(2026, 12, 31)
+    fish, housings = bom.materials
+    assert fish.hs.digits == "030441"  # chapter 03 kept its leading zero
+    assert housings.hs.digits == "848330"
+    assert housings.evidence.valid_to == date(2026, 12, 31)

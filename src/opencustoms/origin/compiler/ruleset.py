@@ -62,6 +62,12 @@ def compile_rule_set(
     for index, (text, operator) in enumerate(zip(texts, operators, strict=True)):
         if not text.strip():
             continue
+        if _FOR_ONE_PARTY.search(text):
+            # "For originating goods ... imported from Malaysia, the product specific rule
+            # is: ...": what follows is another party's rule, read by a person, never
+            # offered to every exporter as an alternative
+            groups.append(list(range(index, len(texts))))
+            break
         if groups and text.strip().startswith("However,"):
             groups[-1].append(index)
         elif groups and _CONTINUATION.match(text) and operator == "or":
@@ -104,6 +110,9 @@ def compile_rule_set(
         compiled=tuple(compiled),
         quota=any(bool(r.get("quota")) for r in raw.get("rules", []) if isinstance(r, dict)),
     )
+
+
+_FOR_ONE_PARTY = re.compile(r"\bimported from [A-Z][a-z]+")
 
 
 def _list_of_alternatives(texts: list[str], operators: list[Any]) -> list[Any]:
