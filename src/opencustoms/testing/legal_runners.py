@@ -87,6 +87,26 @@ def origin_determine(given: dict[str, Any], on: date) -> dict[str, Any]:
     }
 
 
+def certificates_validate(given: dict[str, Any], on: date) -> dict[str, Any]:
+    """A certificate (its JSON form, as YAML) against its form, at a stage."""
+    from opencustoms.certificates.forms.loader import shipped_forms
+    from opencustoms.certificates.io import read_certificate
+    from opencustoms.certificates.validation import validate
+
+    # "with": fields set over the certificate, so a case can vary one anchored in the file
+    data = {**given["certificate"], **given.get("with", {})}
+    try:
+        cert = read_certificate(data, "case")
+    except DomainError as e:
+        return {"error": e.code, "fields": [f.field for f in e.findings]}
+    found = validate(cert, shipped_forms()[cert.form], str(given.get("stage", "application")))
+    return {
+        "valid": not found,
+        "codes": [f.code for f in found],
+        "fields": [f.field for f in found],
+    }
+
+
 def _require_in_force(edition: str, on: date) -> None:
     """A case dated before its edition entered into force asks about law that did not apply."""
     ed = HsEdition.parse(edition)
@@ -104,4 +124,5 @@ RUNNERS: dict[str, Runner] = {
     "hs.lookup": hs_lookup,
     "hs.search": hs_search,
     "origin.determine": origin_determine,
+    "certificates.validate": certificates_validate,
 }

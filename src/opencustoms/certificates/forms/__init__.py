@@ -1,0 +1,1 @@
+"""Form profiles of certificates of origin (YAML beside their loader)."""
