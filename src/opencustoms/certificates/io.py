@@ -139,7 +139,7 @@ class _Reader:
             self.add(f"{where}number", N_("expected an item number: 1, 2, ..."))
             number = index + 1
         description = self.text(rec, "description", where, True)
-        hs = self.text(rec, "hs", where, True)
+        hs = self.text(rec, "hs", where)
         if hs is not None:
             digits = hs.replace(".", "").replace(" ", "")
             if not (digits.isascii() and digits.isdigit() and len(digits) == 6):
@@ -151,7 +151,7 @@ class _Reader:
                 hs = None
             else:
                 hs = digits
-        criterion = self.text(rec, "criterion", where, True)
+        criterion = self.text(rec, "criterion", where)
         invoice = None
         if (inv := self.obj(rec, "invoice", where, False)) is not None:
             invoice_number = self.text(inv, "number", f"{where}invoice.", True)
@@ -166,7 +166,7 @@ class _Reader:
             self.decimal(rec, "gross_weight_kg", where),
             self.decimal(rec, "fob_value", where),
         )
-        if description is None or hs is None or criterion is None:
+        if description is None:
             return None
         return Item(number, description, hs, criterion, *fields, invoice)
 

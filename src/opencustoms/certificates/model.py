@@ -40,8 +40,8 @@ class Invoice:
 class Item:
     number: int  # as printed in the form's item box
     description: str
-    hs: str  # six digits
-    criterion: str  # the origin criterion code as the form prints it
+    hs: str | None  # six digits; which forms require it, the form profile says
+    criterion: str | None  # the origin criterion code as the form prints it (not on every form)
     origin_country: str | None = None  # the agreement's country of origin (e.g. RCEP Art. 2.6)
     marks: str | None = None
     packages: str | None = None  # number and kind of packages

@@ -39,6 +39,8 @@ def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
         )
     for index, item in enumerate(cert.items):
         where = f"items[{index}]"
+        if item.criterion is None:
+            continue  # required or not, the form's requirements have said so
         if form.criteria is not None and item.criterion not in form.criteria:
             found.append(
                 Finding(
