@@ -62,6 +62,11 @@ def test_keys_are_created_rotated_revoked_and_exported(cli, tmp_path, monkeypatc
             "authority", "keys", "rotate", "--authority", "KR-KCS", "--from", "2026-07-01", "--json"
         )
     )
+    code, _, err = cli(
+        "authority", "keys", "rotate", "--authority", "KR-KCS", "--from", "2026-07-01"
+    )
+    assert code == 2  # the key in use began that day: nothing to end the day before
+    assert "rotate from a later day" in err
     listed = {k["kid"]: k for k in _json(cli("authority", "keys", "list", "--json"))}
     assert listed[first["kid"]]["valid_to"] == "2026-06-30"  # retired, not invalidated
     assert listed[second["kid"]]["valid_from"] == "2026-07-01"

@@ -34,3 +34,17 @@ def test_the_rcep_form():
     assert form.retroactive.months == 12
     assert form.criteria is None  # the overleaf notes' code list is not among the sources
     assert {f for r in form.required for f in r.fields} >= {"exporter", "items.hs", "number"}
+
+
+def test_a_form_naming_an_unknown_field_is_refused_with_its_line():
+    from pathlib import Path
+
+    from opencustoms.certificates.forms.loader import read_form
+    from opencustoms.kernel.errors import InvalidInput
+
+    path = Path(__file__).parents[1] / "fixtures" / "certificates" / "bad-field.yaml"
+    with pytest.raises(InvalidInput) as e:
+        read_form(path.read_text(), "bad-field.yaml")
+    message = e.value.finding.render()
+    assert "bad-field.yaml, line 8" in message
+    assert "'items.hs_code' is not a field of a certificate" in message

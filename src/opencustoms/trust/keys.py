@@ -14,6 +14,7 @@ agreements it issues for, and the key's validity and revocation.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -94,6 +95,32 @@ def standing(key: PublicKey, issued_on: date, known_since: datetime | None) -> K
     )
 
 
+# Key ids and authority ids name files (the private key is KID.pem) and travel in
+# trust lists: letters, digits and a few separators only, never a path
+_KID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")
+_AUTHORITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")
+
+
+def check_ids(kid: str | None = None, authority: str | None = None) -> None:
+    """Refuse a key id or authority id that could name a path or break a file name."""
+    if kid is not None and (not _KID.fullmatch(kid) or ".." in kid):
+        raise InvalidInput.of(
+            "trust.bad_kid",
+            N_("'%(value)s' is not a key id: letters, digits, '.', '_', ':' and '-', at most 80"),
+            field="kid",
+            value=kid[:90],
+        )
+    if authority is not None and not _AUTHORITY.fullmatch(authority):
+        raise InvalidInput.of(
+            "trust.bad_authority",
+            N_(
+                "'%(value)s' is not an authority id: letters, digits and '-', at most 40, e.g. KR-KCS"
+            ),
+            field="authority",
+            value=authority[:50],
+        )
+
+
 def generate(
     kid: str,
     algorithm: Algorithm,
@@ -105,6 +132,7 @@ def generate(
     valid_to: date | None = None,
 ) -> tuple[PublicKey, bytes]:
     """A new key pair: its public record, and the private key as encrypted PEM."""
+    check_ids(kid, authority)
     if len(passphrase) < 12:
         raise InvalidInput.of(
             "trust.weak_passphrase",
@@ -225,6 +253,16 @@ def import_trust_list(text: str, source: str) -> list[PublicKey]:
     return found
 
 
+def _agreements(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise InvalidInput.of(
+            "trust.bad_agreements", N_('agreements is a list of agreement ids, e.g. ["rcep"]')
+        )
+    return tuple(value)
+
+
 def _read_entry(entry: Any) -> PublicKey:
     if not isinstance(entry, dict):
         raise InvalidInput.of("trust.bad_entry", N_("expected an object"))
@@ -256,13 +294,14 @@ def _read_entry(entry: Any) -> PublicKey:
         raise InvalidInput.of(
             "trust.bad_date", N_("valid_from, valid_to and revoked_at are ISO 8601 dates")
         ) from None
+    check_ids(str(entry["kid"]), str(entry["authority"]))
     key = PublicKey(
         kid=str(entry["kid"]),
         algorithm=algorithm,
         jwk=members,
         authority=str(entry["authority"]),
         country=Country(str(entry["country"])).alpha2,
-        agreements=tuple(str(a) for a in entry.get("agreements") or ()),
+        agreements=_agreements(entry.get("agreements")),
         valid_from=valid_from,
         valid_to=valid_to,
         revoked_at=revoked_at,

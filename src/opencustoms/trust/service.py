@@ -22,6 +22,7 @@ from opencustoms.platform.audit import AuditEvent
 from opencustoms.trust.keys import (
     Algorithm,
     PublicKey,
+    check_ids,
     export_trust_list,
     generate,
     import_trust_list,
@@ -53,6 +54,7 @@ class AuthorityKeys:
 
     def rotate(self, authority: str, on: date, passphrase: str | None) -> PublicKey:
         """A new key from `on`; the keys in use end the day before (what they signed stays valid)."""
+        check_ids(authority=authority)
         with self._uow() as uow:
             in_use = [
                 k
@@ -67,14 +69,25 @@ class AuthorityKeys:
                     N_("%(authority)s has no key in use to rotate; create one first."),
                     authority=authority,
                 )
+            started = max(k.valid_from for k in in_use)
+            if on <= started:
+                # the keys in use end the day before: that day must come after they began
+                raise InvalidInput.of(
+                    "trust.rotate_too_early",
+                    N_("A key of %(authority)s in use began on %(day)s: rotate from a later day."),
+                    field="from",
+                    authority=authority,
+                    day=started.isoformat(),
+                )
             last = in_use[-1]
             key = self._new(
                 uow, authority, last.country, last.agreements, last.algorithm, on, passphrase
             )
+            last_day = on - timedelta(days=1)
             for old in in_use:
-                uow.keys.save(replace(old, valid_to=max(old.valid_from, on - timedelta(days=1))))
+                uow.keys.save(replace(old, valid_to=last_day))
                 self._audit(
-                    uow, "authority_key.retire", old.kid, {"valid_to": str(on - timedelta(days=1))}
+                    uow, "authority_key.retire", old.kid, {"valid_to": last_day.isoformat()}
                 )
             uow.commit()
         return key

@@ -134,3 +134,17 @@ def test_a_token_cannot_choose_another_algorithm(pair):
     )
     assert not signature_valid(f"{forged}.{body}.{signature}", key)
     assert not signature_valid("not.a token", key)
+
+
+def test_ids_that_could_name_a_path_are_refused():
+    for kid, authority in (("../../etc/passwd", "KR-KCS"), ("k1", "KR/KCS"), ("a..b", "KR")):
+        with pytest.raises(InvalidInput):
+            generate(kid, Algorithm.ED25519, authority, "KR", [], date(2026, 1, 1), PASS)
+    key, _ = generate("k1", Algorithm.ED25519, "KR-KCS", "KR", [], date(2026, 1, 1), PASS)
+    entry = export_trust_list([key])["keys"][0]
+    with pytest.raises(InvalidInput) as e:
+        import_trust_list(json.dumps({"keys": [{**entry, "kid": "../k1"}]}), "t.json")
+    assert "is not a key id" in e.value.finding.render()
+    with pytest.raises(InvalidInput) as e:
+        import_trust_list(json.dumps({"keys": [{**entry, "agreements": "rcep"}]}), "t.json")
+    assert "agreements is a list" in e.value.finding.render()

@@ -8,13 +8,18 @@ code list, a maximum of items) is left out and not checked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 
+from opencustoms.certificates.model import Certificate, Item
 from opencustoms.origin.profile import Citation
 from opencustoms.reference.yamlstrict import Node, compose_text
 
 STAGES = ("application", "issue")
+# what a requirement may name: a certificate's fields, and "items.<field>" for every item
+FIELD_PATHS = frozenset(
+    [f.name for f in fields(Certificate)] + [f"items.{f.name}" for f in fields(Item)]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +71,16 @@ def read_form(text: str, source: str) -> FormProfile:
             raise r["stage"].error(
                 "'%(value)s' is not a stage; use application or issue", value=stage
             )
-        required.append(
-            Requirement(stage, tuple(x.text() for x in r["fields"].sequence()), _cite(r["cite"]))
-        )
+        paths = []
+        for x in r["fields"].sequence():
+            if x.text() not in FIELD_PATHS:
+                raise x.error(
+                    "'%(value)s' is not a field of a certificate; use %(allowed)s",
+                    value=x.text(),
+                    allowed=", ".join(sorted(FIELD_PATHS)),
+                )
+            paths.append(x.text())
+        required.append(Requirement(stage, tuple(paths), _cite(r["cite"])))
     criteria = criteria_cite = None
     if "criteria" in f and not f["criteria"].is_null():
         c = f["criteria"].mapping({"codes", "cite"}, set())
