@@ -16,13 +16,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_determination, bench_hs, bench_origin, bench_trust
+from benchmarks import (
+    bench_certificates,
+    bench_determination,
+    bench_hs,
+    bench_origin,
+    bench_trust,
+)
 
 BENCHMARKS = {
     "hs": bench_hs.run,
     "origin": bench_origin.run,
     "determination": bench_determination.run,
     "trust": bench_trust.run,
+    "certificates": bench_certificates.run,
 }
 RESULTS = Path(__file__).parent / "results"
 

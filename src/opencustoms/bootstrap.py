@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from opencustoms.accounts.service import AccountsService
+from opencustoms.certificates.forms.loader import shipped_forms
+from opencustoms.certificates.service import CertificateService
 from opencustoms.kernel.dates import Clock, SystemClock, zone
 from opencustoms.kernel.nomenclature import Nomenclature
 from opencustoms.origin.agreements import AgreementCatalogue
@@ -31,6 +33,7 @@ class Services:
     origin: AgreementCatalogue
     determinations: DeterminationHistory
     keys: AuthorityKeys
+    certificates: CertificateService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,16 +45,32 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     clock = clock or SystemClock()
     uow = uow_factory(engine)
     origin = AgreementCatalogue(imported_uk_folder(settings), correspondence_file(settings))
+    keys = AuthorityKeys(uow, clock, settings.data_dir / "keys")
+    office_zone = zone(settings.office_timezone)
+
+    def passphrase() -> str | None:
+        secret = settings.key_passphrase
+        return secret.get_secret_value() if secret else None
+
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
-        office_zone=zone(settings.office_timezone),
+        office_zone=office_zone,
         hs=hs2022(),
         accounts=AccountsService(uow, clock),
         origin=origin,
         determinations=DeterminationHistory(uow, clock, origin),
-        keys=AuthorityKeys(uow, clock, settings.data_dir / "keys"),
+        keys=keys,
+        certificates=CertificateService(
+            uow,
+            clock,
+            shipped_forms(),
+            keys.private_pem,
+            passphrase,
+            office_zone,
+            settings.certificate_number_format,
+        ),
     )
 
 

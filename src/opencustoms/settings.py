@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT, check_number_format
 from opencustoms.kernel.dates import zone
+from opencustoms.kernel.errors import DomainError
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,14 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(
         default=None, description="encrypts the authority's private signing keys at rest"
     )
+    certificate_number_format: str = Field(
+        default=DEFAULT_NUMBER_FORMAT,
+        description="certificate numbers: {authority}, {year} and {seq} (e.g. {seq:06d})",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="this node's public address, printed in certificates' QR codes",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -32,6 +42,15 @@ class Settings(BaseSettings):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         zone(value)
+        return value
+
+    @field_validator("certificate_number_format")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        try:
+            check_number_format(value)
+        except DomainError as e:
+            raise ValueError(e.findings[0].render()) from None
         return value
 
     @property

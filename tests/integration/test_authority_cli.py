@@ -3,28 +3,9 @@
 import json
 import stat
 
-import pytest
-
-from opencustoms.cli.main import run
 from opencustoms.trust.keys import Algorithm, export_trust_list, generate
 
 PASS = "a long operator passphrase"
-
-
-@pytest.fixture
-def cli(database_url, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("OPENCUSTOMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPENCUSTOMS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("OPENCUSTOMS_KEY_PASSPHRASE", PASS)
-    monkeypatch.delenv("OPENCUSTOMS_LOCALE", raising=False)
-
-    def call(*args):
-        capsys.readouterr()
-        code = run(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
 
 
 def _json(result):

@@ -9,22 +9,6 @@ from opencustoms.accounts.service import OPERATOR
 from opencustoms.cli.main import run
 
 
-@pytest.fixture
-def cli(database_url, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("OPENCUSTOMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPENCUSTOMS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("OPENCUSTOMS_LOCALE", raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
 def test_version(cli):
     code, out, _ = cli("--version")
     assert (code, out.strip()) == (0, f"opencustoms {__version__}")

@@ -260,3 +260,106 @@ def test_authority_keys_round_trip_with_validity_and_revocation(uow):
         u.commit()
     with uow() as u:
         assert u.keys.get("k1") == changed
+
+
+def _stored(i: str, **changes):
+    import json
+    from pathlib import Path
+
+    from opencustoms.certificates.io import read_certificate
+    from opencustoms.certificates.lifecycle import Status, StoredCertificate
+
+    data = json.loads(
+        (Path(__file__).parents[1] / "fixtures" / "certificates" / "rcep-kr-jp.json").read_text()
+    )
+    fields = {
+        "id": f"cert_{i}",
+        "organisation_id": None,
+        "authority": "KR-KCS",
+        "form": "rcep-co",
+        "status": Status.APPLIED,
+        "certificate": read_certificate(data),
+        "created_at": T0,
+        "updated_at": T0,
+    } | changes
+    return StoredCertificate(**fields)
+
+
+def test_certificates_round_trip_and_keep_their_history(uow):
+    from dataclasses import replace
+
+    from opencustoms.certificates.lifecycle import Event, EventKind, Status
+
+    first = _stored("1")
+    with uow() as u:
+        u.certificates.add(first)
+        u.certificates.add(_stored("2", created_at=T0.replace(hour=10), status=Status.DRAFT))
+        u.certificates.append(Event("cert_1", 1, EventKind.APPLIED, T0, None, {"form": "rcep-co"}))
+        u.commit()
+    issued = replace(
+        first,
+        status=Status.ISSUED,
+        number="KR-KCS-2026-000001",
+        signed={"certificate": {"a": "1"}, "jws": "x.y.z"},
+        payload_sha256="ab" * 32,
+        issued_at=T0,
+        version=2,
+    )
+    with uow() as u:
+        assert u.certificates.get("cert_1") == first
+        u.certificates.save(issued)
+        u.certificates.append(
+            Event("cert_1", 2, EventKind.ISSUED, T0, "acc_1", {"number": issued.number})
+        )
+        u.commit()
+    with uow() as u:
+        assert u.certificates.get("cert_1") == issued
+        assert u.certificates.by_number("KR-KCS", "KR-KCS-2026-000001") == issued
+        assert u.certificates.by_number("JP-MOF", "KR-KCS-2026-000001") is None
+        assert [r.id for r in u.certificates.with_number("KR-KCS-2026-000001")] == ["cert_1"]
+        assert [r.id for r in u.certificates.find()] == ["cert_2", "cert_1"]
+        assert [r.id for r in u.certificates.find(status=Status.ISSUED)] == ["cert_1"]
+        assert [r.id for r in u.certificates.find(export_country="JP")] == []
+        assert [r.id for r in u.certificates.find(limit=1)] == ["cert_2"]
+        history = u.certificates.events("cert_1")
+        assert [(e.seq, e.kind, e.actor_account_id) for e in history] == [
+            (1, EventKind.APPLIED, None),
+            (2, EventKind.ISSUED, "acc_1"),
+        ]
+        assert history[1].details == {"number": "KR-KCS-2026-000001"}
+        assert history[0].at == T0
+
+
+def test_a_stale_save_a_taken_number_and_a_taken_event_are_refused(uow):
+    from dataclasses import replace
+
+    from opencustoms.certificates.lifecycle import Event, EventKind
+
+    with uow() as u:
+        u.certificates.add(_stored("1", number="N-1"))
+        u.certificates.add(_stored("2"))
+        u.certificates.append(Event("cert_1", 1, EventKind.APPLIED, T0, None, {}))
+        u.commit()
+    with uow() as u, pytest.raises(Conflict, match="changed by someone else"):
+        u.certificates.save(replace(_stored("1", number="N-1"), version=3))
+    with uow() as u, pytest.raises(Conflict, match="already issued a certificate numbered N-1"):
+        u.certificates.save(replace(_stored("2"), number="N-1", version=2))
+    with uow() as u, pytest.raises(Conflict):
+        u.certificates.append(Event("cert_1", 1, EventKind.ISSUED, T0, None, {}))
+    with uow() as u:
+        assert u.certificates.get("cert_2").number is None
+        assert len(u.certificates.events("cert_1")) == 1
+
+
+def test_number_sequences_run_per_authority_and_scope(uow):
+    with uow() as u:
+        taken = [u.certificates.next_in_sequence("KR-KCS", "2026") for _ in range(3)]
+        taken.append(u.certificates.next_in_sequence("KR-KCCI", "2026"))
+        taken.append(u.certificates.next_in_sequence("KR-KCS", "2027"))
+        u.commit()
+    assert taken == [1, 2, 3, 1, 1]
+    with uow() as u:
+        assert u.certificates.next_in_sequence("KR-KCS", "2026") == 4
+        # not committed: the number is not used up
+    with uow() as u:
+        assert u.certificates.next_in_sequence("KR-KCS", "2026") == 4

@@ -108,3 +108,4 @@ class Certificate:
     certification: Certification | None = None
     issue_date: date | None = None
     issue_place: str | None = None
+    replaces: str | None = None  # the number of the certificate this one replaces (same authority)

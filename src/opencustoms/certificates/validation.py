@@ -6,10 +6,9 @@ issuing body adds at issue (the number, the certification).
 
 from __future__ import annotations
 
-from datetime import date
-
 from opencustoms.certificates.forms.loader import FormProfile
 from opencustoms.certificates.model import Certificate
+from opencustoms.kernel.dates import add_months
 from opencustoms.kernel.errors import N_, Finding
 
 
@@ -84,8 +83,10 @@ def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
 
 
 def _uses(criterion: str, codes: tuple[str, ...]) -> bool:
-    """'RVC' covers 'RVC40' and 'RVC 40%': the form prints the code with its figure."""
-    return any(criterion.upper().startswith(code.upper()) for code in codes)
+    """'RVC' covers 'RVC40' and 'RVC 40%': the form prints the code with its figure; and
+    'CTH + RVC 40%': a combination rule uses each of its parts (Form AK, Overleaf Note 3(c))."""
+    parts = [part.strip().upper() for part in criterion.split("+")]
+    return any(part.startswith(code.upper()) for part in parts for code in codes)
 
 
 def _retroactive(cert: Certificate, form: FormProfile) -> list[Finding]:
@@ -107,7 +108,7 @@ def _retroactive(cert: Certificate, form: FormProfile) -> list[Finding]:
                 field="remarks.issued_retroactively",
             )
         )
-    if issued > _add_months(shipped, form.retroactive.months):
+    if issued > add_months(shipped, form.retroactive.months):
         out.append(
             Finding(
                 "certificate.too_late",
@@ -123,17 +124,6 @@ def _retroactive(cert: Certificate, form: FormProfile) -> list[Finding]:
             )
         )
     return out
-
-
-def _add_months(day: date, months: int) -> date:
-    year, month = divmod(day.month - 1 + months, 12)
-    target_year, target_month = day.year + year, month + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(target_year, target_month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _missing(cert: Certificate, path: str) -> list[str]:

@@ -15,6 +15,7 @@ from opencustoms.kernel.errors import N_, InvalidInput
 
 # code: (alpha-3, name) of the user-assigned codes customs practice uses
 USER_ASSIGNED = {"XK": ("XKX", "Kosovo")}
+_KNOWN: dict[str, str] = {}  # code as given -> alpha-2, of codes already found
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,10 @@ class Country:
     alpha2: str
 
     def __init__(self, code: str) -> None:
+        known = _KNOWN.get(code) if isinstance(code, str) else None
+        if known is not None:  # certificates and declarations name the same few countries often
+            object.__setattr__(self, "alpha2", known)
+            return
         value = code.strip().upper() if isinstance(code, str) else ""
         assigned = {a3: a2 for a2, (a3, _n) in USER_ASSIGNED.items()}
         if value in USER_ASSIGNED or value in assigned:
@@ -42,6 +47,8 @@ class Country:
                 value=str(code)[:16],
             )
         object.__setattr__(self, "alpha2", record.alpha_2)
+        if len(_KNOWN) < 4096:
+            _KNOWN[code] = record.alpha_2
 
     @property
     def alpha3(self) -> str:

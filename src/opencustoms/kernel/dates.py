@@ -81,3 +81,15 @@ def parse_legal_date(value: str, field: str = "date") -> date:
             field=field,
             value=str(value)[:32],
         ) from None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day where that month is shorter."""
+    years, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")

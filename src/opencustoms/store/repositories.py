@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
-from sqlalchemy import ColumnElement, Engine, Row, and_, false, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Row,
+    and_,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +32,16 @@ from opencustoms.accounts.domain import (
     Visibility,
 )
 from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
+from opencustoms.certificates.io import certificate_json, read_certificate
+from opencustoms.certificates.lifecycle import (
+    Event,
+    EventKind,
+    Status,
+    StoredCertificate,
+    number_taken,
+    stale,
+)
+from opencustoms.certificates.ports import CertificateRepository
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import (
@@ -404,6 +425,166 @@ def _key(row: Row[Any]) -> PublicKey:
     )
 
 
+class SqlCertificates:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, record: StoredCertificate) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.certificates).values(**_certificate_row(record)))
+        except IntegrityError:
+            if record.number and self.by_number(record.authority, record.number):
+                raise number_taken(record.authority, record.number) from None
+            raise
+
+    def save(self, record: StoredCertificate) -> None:
+        c = t.certificates
+        row = _certificate_row(record)
+        del row["id"], row["created_at"]
+        try:
+            with self.s.begin_nested():
+                done = self.s.execute(
+                    update(c)
+                    .where(c.c.id == record.id, c.c.version == record.version - 1)
+                    .values(**row)
+                )
+        except IntegrityError:
+            if record.number and self.by_number(record.authority, record.number):
+                raise number_taken(record.authority, record.number) from None
+            raise
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise stale(record.label)
+
+    def get(self, record_id: str) -> StoredCertificate | None:
+        row = self.s.execute(select(t.certificates).where(t.certificates.c.id == record_id)).first()
+        return _certificate(row) if row else None
+
+    def by_number(self, authority: str, number: str) -> StoredCertificate | None:
+        c = t.certificates
+        row = self.s.execute(
+            select(c).where(c.c.authority == authority, c.c.number == number)
+        ).first()
+        return _certificate(row) if row else None
+
+    def with_number(self, number: str) -> Sequence[StoredCertificate]:
+        c = t.certificates
+        rows = self.s.execute(select(c).where(c.c.number == number).order_by(c.c.authority))
+        return [_certificate(r) for r in rows]
+
+    def find(
+        self,
+        organisation_id: str | None = None,
+        export_country: str | None = None,
+        status: Status | None = None,
+        limit: int = 100,
+    ) -> Sequence[StoredCertificate]:
+        c = t.certificates
+        query = select(c).order_by(c.c.created_at.desc(), c.c.id).limit(limit)
+        if organisation_id is not None:
+            query = query.where(c.c.organisation_id == organisation_id)
+        if export_country is not None:
+            query = query.where(c.c.export_country == export_country)
+        if status is not None:
+            query = query.where(c.c.status == status.value)
+        return [_certificate(r) for r in self.s.execute(query)]
+
+    def append(self, event: Event) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(t.certificate_events).values(
+                        certificate_id=event.certificate_id,
+                        seq=event.seq,
+                        kind=event.kind.value,
+                        at=event.at,
+                        actor_account_id=event.actor_account_id,
+                        details=event.details,
+                    )
+                )
+        except IntegrityError:
+            raise stale(event.certificate_id) from None
+
+    def events(self, record_id: str) -> Sequence[Event]:
+        e = t.certificate_events
+        rows = self.s.execute(select(e).where(e.c.certificate_id == record_id).order_by(e.c.seq))
+        return [
+            Event(
+                r.certificate_id,
+                r.seq,
+                EventKind(r.kind),
+                r.at,
+                r.actor_account_id,
+                dict(r.details),
+            )
+            for r in rows
+        ]
+
+    def next_in_sequence(self, authority: str, scope: str) -> int:
+        q = t.certificate_sequences
+        bump = (
+            update(q)
+            .where(q.c.authority == authority, q.c.scope == scope)
+            .values(last=q.c.last + 1)
+            .returning(q.c.last)
+        )
+        # the update holds the row until commit: two issues never take the same number
+        taken = self.s.execute(bump).scalar()
+        if taken is not None:
+            return int(taken)
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(q).values(authority=authority, scope=scope, last=1))
+            return 1
+        except IntegrityError:  # another transaction started the sequence first
+            return int(self.s.execute(bump).scalar_one())
+
+
+def _certificate_row(record: StoredCertificate) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "organisation_id": record.organisation_id,
+        "authority": record.authority,
+        "number": record.number,
+        "form": record.form,
+        "status": record.status.value,
+        "export_country": record.certificate.export_country,
+        "certificate": certificate_json(record.certificate),
+        "signed": record.signed,
+        "payload_sha256": record.payload_sha256,
+        "issued_at": record.issued_at,
+        "determinations": {str(k): v for k, v in record.determinations.items()},
+        "replaces_id": record.replaces_id,
+        "replaced_by_id": record.replaced_by_id,
+        "reason": record.reason,
+        "version": record.version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def _certificate(row: Row[Any]) -> StoredCertificate:
+    return StoredCertificate(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        authority=row.authority,
+        form=row.form,
+        status=Status(row.status),
+        certificate=read_certificate(row.certificate, "database"),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        number=row.number,
+        signed=row.signed,
+        payload_sha256=row.payload_sha256,
+        issued_at=row.issued_at,
+        determinations={int(k): v for k, v in row.determinations.items()},
+        replaces_id=row.replaces_id,
+        replaced_by_id=row.replaced_by_id,
+        reason=row.reason,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all."""
 
@@ -413,6 +594,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyStore
     determinations: DeterminationRepository
     keys: KeyRepository
+    certificates: CertificateRepository
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
@@ -424,6 +606,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotency(self.session)
         self.determinations = SqlDeterminations(self.session)
         self.keys = SqlKeys(self.session)
+        self.certificates = SqlCertificates(self.session)
         return self
 
     def __exit__(

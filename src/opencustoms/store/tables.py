@@ -175,4 +175,54 @@ authority_keys = Table(
     Column("revocation_reason", Text(), nullable=True),
 )
 
+# Certificates of origin: the current state of each, and its history, appended to only.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column(
+        "organisation_id", String(40), ForeignKey("organisations.id"), nullable=True, index=True
+    ),
+    Column("authority", String(40), nullable=False),
+    Column("number", String(80), nullable=True),  # given at issue
+    Column("form", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("export_country", String(2), nullable=False, index=True),
+    Column("certificate", JSON, nullable=False),  # the data set, as certificates/io.py writes it
+    Column("signed", JSON, nullable=True),  # the signed document, once issued
+    Column("payload_sha256", String(64), nullable=True),
+    Column("issued_at", UtcDateTime(), nullable=True),
+    Column("determinations", JSON, nullable=False),  # item number -> origin determination id
+    Column("replaces_id", String(40), ForeignKey("certificates.id"), nullable=True),
+    Column("replaced_by_id", String(40), ForeignKey("certificates.id"), nullable=True),
+    Column("reason", Text(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # a number names one certificate of its authority, for good
+    UniqueConstraint("authority", "number", name="uq_certificates_authority_number"),
+)
+
+certificate_events = Table(
+    "certificate_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("certificate_id", String(40), ForeignKey("certificates.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor_account_id", String(40), nullable=True),
+    Column("details", JSON, nullable=False),
+    UniqueConstraint("certificate_id", "seq", name="uq_certificate_events_certificate_id"),
+)
+
+certificate_sequences = Table(
+    "certificate_sequences",
+    metadata,
+    Column("authority", String(40), primary_key=True),
+    Column("scope", String(10), primary_key=True),  # the year, or "" for one running sequence
+    Column("last", Integer, nullable=False),
+)
+
+Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

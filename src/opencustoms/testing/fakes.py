@@ -14,6 +14,13 @@ from types import TracebackType
 from typing import Self
 
 from opencustoms.accounts.domain import Account, ApiToken, Mandate, Organisation, Visibility
+from opencustoms.certificates.lifecycle import (
+    Event,
+    Status,
+    StoredCertificate,
+    number_taken,
+    stale,
+)
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
 from opencustoms.platform.audit import AuditEvent
@@ -31,6 +38,9 @@ class _State:
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
     determinations: dict[str, StoredDetermination] = field(default_factory=dict)
     keys: dict[str, PublicKey] = field(default_factory=dict)
+    certificates: dict[str, StoredCertificate] = field(default_factory=dict)
+    certificate_events: dict[str, list[Event]] = field(default_factory=dict)
+    sequences: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -181,6 +191,81 @@ class FakeKeys:
         )
 
 
+class FakeCertificates:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def _check_number(self, record: StoredCertificate) -> None:
+        if record.number and any(
+            r.id != record.id and (r.authority, r.number) == (record.authority, record.number)
+            for r in self.st.certificates.values()
+        ):
+            raise number_taken(record.authority, record.number)
+
+    def add(self, record: StoredCertificate) -> None:
+        if record.id in self.st.certificates:
+            raise ValueError(f"duplicate certificate id {record.id}")  # as the primary key would
+        self._check_number(record)
+        self.st.certificates[record.id] = record
+
+    def save(self, record: StoredCertificate) -> None:
+        known = self.st.certificates.get(record.id)
+        if known is None or known.version != record.version - 1:
+            raise stale(record.label)
+        self._check_number(record)
+        self.st.certificates[record.id] = record
+
+    def get(self, record_id: str) -> StoredCertificate | None:
+        return self.st.certificates.get(record_id)
+
+    def by_number(self, authority: str, number: str) -> StoredCertificate | None:
+        return next(
+            (
+                r
+                for r in self.st.certificates.values()
+                if (r.authority, r.number) == (authority, number)
+            ),
+            None,
+        )
+
+    def with_number(self, number: str) -> Sequence[StoredCertificate]:
+        return sorted(
+            (r for r in self.st.certificates.values() if r.number == number),
+            key=lambda r: r.authority,
+        )
+
+    def find(
+        self,
+        organisation_id: str | None = None,
+        export_country: str | None = None,
+        status: Status | None = None,
+        limit: int = 100,
+    ) -> Sequence[StoredCertificate]:
+        found = [
+            r
+            for r in self.st.certificates.values()
+            if (organisation_id is None or r.organisation_id == organisation_id)
+            and (export_country is None or r.certificate.export_country == export_country)
+            and (status is None or r.status == status)
+        ]
+        found.sort(key=lambda r: (-r.created_at.timestamp(), r.id))
+        return found[:limit]
+
+    def append(self, event: Event) -> None:
+        history = self.st.certificate_events.setdefault(event.certificate_id, [])
+        if any(e.seq == event.seq for e in history):
+            raise stale(event.certificate_id)
+        history.append(event)
+
+    def events(self, record_id: str) -> Sequence[Event]:
+        return sorted(self.st.certificate_events.get(record_id, []), key=lambda e: e.seq)
+
+    def next_in_sequence(self, authority: str, scope: str) -> int:
+        taken = self.st.sequences.get((authority, scope), 0) + 1
+        self.st.sequences[(authority, scope)] = taken
+        return taken
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -199,6 +284,7 @@ class FakeUnitOfWork:
         self.idempotency = FakeIdempotency(self._work)
         self.determinations = FakeDeterminations(self._work)
         self.keys = FakeKeys(self._work)
+        self.certificates = FakeCertificates(self._work)
 
     def __exit__(
         self,

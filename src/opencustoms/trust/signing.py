@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -41,6 +41,8 @@ class Opened:
     payload: bytes  # exactly as received: parse these, never a re-canonicalised copy
     kid: str
     algorithm: Algorithm
+    signing_input: bytes = b""  # RFC 7515's "header.payload", as received
+    signature: bytes = b""
 
 
 def open_token(token: str) -> Opened:
@@ -49,9 +51,9 @@ def open_token(token: str) -> Opened:
     if len(parts) != 3 or not all(parts):
         raise _bad(N_("a compact JWS has three dot-separated parts"))
     try:
-        header = json.loads(b64url_decode(parts[0]))
+        header = orjson.loads(b64url_decode(parts[0]))
         payload = b64url_decode(parts[1])
-        b64url_decode(parts[2])
+        signature = b64url_decode(parts[2])
     except (ValueError, binascii.Error):
         raise _bad(N_("a part is not base64url-encoded JSON")) from None
     if not isinstance(header, dict) or not isinstance(header.get("kid"), str):
@@ -60,7 +62,8 @@ def open_token(token: str) -> Opened:
         algorithm = Algorithm(str(header.get("alg")))
     except ValueError:
         raise _bad(N_("the algorithm is not one opencustoms accepts (Ed25519, ES256)")) from None
-    return Opened(header, payload, header["kid"], algorithm)
+    signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
+    return Opened(header, payload, header["kid"], algorithm, signing_input, signature)
 
 
 def signature_valid(token: str, key: PublicKey) -> bool:
@@ -71,17 +74,18 @@ def signature_valid(token: str, key: PublicKey) -> bool:
     certificates a second, and the JWS library's second parse of the token would
     cost as much as the signature itself. The header's algorithm must be the key's.
     """
-    parts = token.strip().split(".")
-    if len(parts) != 3:
-        return False
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        signature = b64url_decode(parts[2])
-    except (ValueError, binascii.Error):
+        opened = open_token(token)
+    except InvalidInput:
         return False
-    if not isinstance(header, dict) or header.get("alg") != key.algorithm.value:
-        return False  # never let a token choose how it is checked
-    message = f"{parts[0]}.{parts[1]}".encode("ascii")
+    return opened_signature_valid(opened, key)
+
+
+def opened_signature_valid(opened: Opened, key: PublicKey) -> bool:
+    """`signature_valid` for a token already opened."""
+    if opened.algorithm is not key.algorithm or opened.kid != key.kid:
+        return False  # never let a token choose how, or by which key, it is checked
+    message, signature = opened.signing_input, opened.signature
     verifier = _verifier(key)
     try:
         if isinstance(verifier, Ed25519PublicKey):

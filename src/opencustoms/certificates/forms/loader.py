@@ -3,13 +3,16 @@
 Each requirement names the fields it makes required, the stage from which
 (application, or issue: the number and the certification are given by the
 issuing body), and the text it comes from; what the sources do not give (a
-code list, a maximum of items) is left out and not checked.
+code list, a maximum of items) is left out and not checked. A maximum of items
+is written `max_items: {count: 20, cite: ...}` (a bare number is still read).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib import resources
+
+import yaml
 
 from opencustoms.certificates.model import Certificate, Item
 from opencustoms.origin.profile import Citation
@@ -51,6 +54,10 @@ class FormProfile:
     validity: Period | None
     retroactive: Period | None  # how long after shipment a certificate may still be issued
     notes: tuple[str, ...] = ()
+    max_items_cite: Citation | None = None
+    # our criterion (as an origin determination names it) -> the code the form prints
+    criterion_codes: dict[str, str] = field(default_factory=dict)
+    criterion_codes_cite: Citation | None = None
 
 
 def _cite(node: Node) -> Citation:
@@ -61,7 +68,15 @@ def _cite(node: Node) -> Citation:
 def read_form(text: str, source: str) -> FormProfile:
     f = compose_text(text, source).mapping(
         {"id", "title", "agreement", "source", "issued_by", "required"},
-        {"criteria", "max_items", "fob_required_for", "validity", "retroactive", "notes"},
+        {
+            "criteria",
+            "criterion_codes",
+            "max_items",
+            "fob_required_for",
+            "validity",
+            "retroactive",
+            "notes",
+        },
     )
     required = []
     for item in f["required"].sequence():
@@ -92,6 +107,20 @@ def read_form(text: str, source: str) -> FormProfile:
         b = f["fob_required_for"].mapping({"criteria", "cite"}, set())
         fob = tuple(x.text() for x in b["criteria"].sequence())
         fob_cite = _cite(b["cite"])
+    max_items = max_items_cite = None
+    if "max_items" in f:
+        if isinstance(f["max_items"].node, yaml.MappingNode):
+            m = f["max_items"].mapping({"count", "cite"}, set())
+            max_items, max_items_cite = m["count"].integer(), _cite(m["cite"])
+        else:
+            max_items = f["max_items"].integer()
+    codes: dict[str, str] = {}
+    codes_cite = None
+    if "criterion_codes" in f:
+        m = f["criterion_codes"].mapping({"from_determination", "cite"}, set())
+        ours = {"WO", "PE", "RVC", "MaxNOM", "PSR", "CC", "CTH", "CTSH"}  # engine.criterion's
+        codes = {k: v.text() for k, v in m["from_determination"].mapping(set(), ours).items()}
+        codes_cite = _cite(m["cite"])
     validity = retroactive = None
     if "validity" in f:
         v = f["validity"].mapping({"months", "cite"}, set())
@@ -108,12 +137,15 @@ def read_form(text: str, source: str) -> FormProfile:
         required=tuple(required),
         criteria=criteria,
         criteria_cite=criteria_cite,
-        max_items=f["max_items"].integer() if "max_items" in f else None,
+        max_items=max_items,
         fob_required_for=fob,
         fob_cite=fob_cite,
         validity=validity,
         retroactive=retroactive,
         notes=tuple(n.text() for n in f["notes"].sequence()) if "notes" in f else (),
+        max_items_cite=max_items_cite,
+        criterion_codes=codes,
+        criterion_codes_cite=codes_cite,
     )
 
 

@@ -1,0 +1,71 @@
+"""Where certificates and their history are kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from opencustoms.accounts.ports import AuditLog
+from opencustoms.certificates.lifecycle import Event, Status, StoredCertificate
+from opencustoms.origin.records import DeterminationRepository
+from opencustoms.trust.ports import KeyRepository
+
+
+class CertificateRepository(Protocol):
+    def add(self, record: StoredCertificate) -> None:
+        """A new certificate; its number, if any, must be new for its authority."""
+        ...
+
+    def save(self, record: StoredCertificate) -> None:
+        """The record's new state, written only over `record.version - 1`; a record
+        changed meanwhile by someone else raises Conflict."""
+        ...
+
+    def get(self, record_id: str) -> StoredCertificate | None: ...
+
+    def by_number(self, authority: str, number: str) -> StoredCertificate | None: ...
+
+    def with_number(self, number: str) -> Sequence[StoredCertificate]:
+        """Every certificate with this number, of any authority (numbers are unique per authority)."""
+        ...
+
+    def find(
+        self,
+        organisation_id: str | None = None,
+        export_country: str | None = None,
+        status: Status | None = None,
+        limit: int = 100,
+    ) -> Sequence[StoredCertificate]:
+        """Newest first."""
+        ...
+
+    def append(self, event: Event) -> None:
+        """Add to a certificate's history; a taken (certificate, seq) raises Conflict."""
+        ...
+
+    def events(self, record_id: str) -> Sequence[Event]:
+        """A certificate's history, oldest first."""
+        ...
+
+    def next_in_sequence(self, authority: str, scope: str) -> int:
+        """The next number of the authority's sequence (1, 2, ...), taken in this transaction."""
+        ...
+
+
+class CertificateUnitOfWork(Protocol):
+    certificates: CertificateRepository
+    keys: KeyRepository
+    determinations: DeterminationRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...

@@ -1,0 +1,624 @@
+"""Certificates of origin from application to issue, replacement, revocation and use.
+
+An exporter applies (or keeps a draft); the issuing authority issues it, which
+gives the number, certifies it and signs it with the authority's key valid
+that day, or rejects it. An issued certificate can be replaced (by a new one
+that names it) or revoked; a certified true copy keeps its number and date;
+the importing country's notices of utilization are recorded. Every change is
+an event in the certificate's history and in the audit log, in the same
+transaction as the change itself.
+
+Who may act: the operator at the command line on everything; an exporter on its
+own organisation's certificates; an issuing officer on the certificates
+exported from its country (the issuing authority's jurisdiction).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from opencustoms.accounts.domain import Role
+from opencustoms.accounts.service import Context
+from opencustoms.certificates.forms.loader import FormProfile
+from opencustoms.certificates.from_determination import fill_items
+from opencustoms.certificates.io import read_certificate
+from opencustoms.certificates.lifecycle import (
+    Event,
+    EventKind,
+    Status,
+    StoredCertificate,
+    Utilization,
+    check_number_format,
+    format_number,
+    moved,
+    number_scope,
+)
+from opencustoms.certificates.model import Certificate, Certification
+from opencustoms.certificates.ports import CertificateUnitOfWork
+from opencustoms.certificates.signed import (
+    Record,
+    Verdict,
+    payload_digest,
+    sign_certificate,
+    verify,
+)
+from opencustoms.certificates.validation import validate
+from opencustoms.kernel.dates import Clock
+from opencustoms.kernel.errors import N_, DomainError, Finding, Forbidden, InvalidInput, NotFound
+from opencustoms.kernel.ids import new_id
+from opencustoms.origin.records import StoredDetermination
+from opencustoms.platform.audit import AuditEvent
+from opencustoms.trust.keys import PublicKey
+
+# what only the issuing body fills in: an applicant leaves these out
+_GIVEN_AT_ISSUE = ("number", "certification", "issue_date", "issue_place", "replaces")
+
+
+class CertificateService:
+    def __init__(
+        self,
+        uow: Callable[[], CertificateUnitOfWork],
+        clock: Clock,
+        forms: Mapping[str, FormProfile],
+        private_pem: Callable[[str], bytes],
+        passphrase: Callable[[], str | None],
+        office_zone: ZoneInfo,
+        number_format: str,
+    ) -> None:
+        check_number_format(number_format)
+        self._uow = uow
+        self._clock = clock
+        self._forms = forms
+        self._private_pem = private_pem
+        self._passphrase = passphrase
+        self._zone = office_zone
+        self._format = number_format
+
+    # -- the exporter's side ------------------------------------------------
+
+    def apply_document(
+        self, ctx: Context, data: Any, source: str, draft: bool = False
+    ) -> StoredCertificate:
+        """Apply from the certificate's JSON (text or parsed); items that name a kept
+        origin determination are filled from it and linked to its evidence."""
+        if isinstance(data, str | bytes):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                read_certificate(data, source)  # says where the JSON breaks
+        links: dict[int, str] = {}
+        if isinstance(data, dict) and isinstance(data.get("form"), str):
+            form = self._form(data["form"])
+            org = _org_id(ctx)
+            with self._uow() as uow:
+
+                def find(det_id: str) -> StoredDetermination | None:
+                    det = uow.determinations.get(det_id)
+                    mine = ctx.principal is None or (det is not None and det.organisation_id == org)
+                    return det if mine else None  # another's evidence is not named, nor shown
+
+                data, links = fill_items(data, find, form)
+        return self.apply(ctx, read_certificate(data, source), draft, links)
+
+    def apply(
+        self,
+        ctx: Context,
+        cert: Certificate,
+        draft: bool = False,
+        determinations: Mapping[int, str] | None = None,
+    ) -> StoredCertificate:
+        """Apply for a certificate (checked against the form), or keep it as a draft."""
+        form = self._form(cert.form)
+        found = [
+            Finding(
+                "certificate.given_at_issue",
+                N_(
+                    "%(field)s: the issuing body gives it (at issue, or when it replaces a certificate); leave it out of an application"
+                ),
+                {"field": name},
+                field=name,
+            )
+            for name in _GIVEN_AT_ISSUE
+            if getattr(cert, name) is not None
+        ]
+        if not cert.issuing_authority:
+            found.append(
+                Finding(
+                    "certificate.authority_required",
+                    N_("issuing_authority: name the authority you apply to, e.g. KR-KCS"),
+                    field="issuing_authority",
+                )
+            )
+        if not draft:
+            found += validate(cert, form, "application")
+        if found:
+            raise InvalidInput(*found)
+        assert cert.issuing_authority is not None
+        self._may_apply(ctx, cert)
+        now = self._clock.now()
+        org = _org_id(ctx)
+        record = StoredCertificate(
+            id=new_id("cert"),
+            organisation_id=org,
+            authority=cert.issuing_authority,
+            form=cert.form,
+            status=Status.DRAFT,
+            certificate=cert,
+            created_at=now,
+            updated_at=now,
+            determinations=dict(determinations or {}),
+        )
+        with self._uow() as uow:
+            uow.certificates.add(record)
+            self._event(uow, ctx, record, 1, EventKind.DRAFTED, {"form": cert.form})
+            if not draft:
+                record = self._move(uow, ctx, record, EventKind.APPLIED, {})
+            uow.commit()
+        return record
+
+    def submit(self, ctx: Context, record_id: str) -> StoredCertificate:
+        """A draft becomes an application, once it meets the form."""
+        with self._uow() as uow:
+            record = self._get(uow, ctx, record_id)
+            moved(record.status, EventKind.APPLIED, record.label)
+            findings = validate(record.certificate, self._form(record.form), "application")
+            if findings:
+                raise InvalidInput(*findings)
+            record = self._move(uow, ctx, record, EventKind.APPLIED, {})
+            uow.commit()
+        return record
+
+    # -- the issuing authority's side ---------------------------------------
+
+    def issue(
+        self, ctx: Context, record_id: str, officer: str, place: str, on: date | None = None
+    ) -> StoredCertificate:
+        """Number, certify and sign an application; `on` is the issue date (today by default)."""
+        with self._uow() as uow:
+            record = self._issue(uow, ctx, self._get(uow, ctx, record_id), officer, place, on)
+            uow.commit()
+        return record
+
+    def reject(self, ctx: Context, record_id: str, reason: str) -> StoredCertificate:
+        return self._end(ctx, record_id, EventKind.REJECTED, reason)
+
+    def revoke(self, ctx: Context, record_id: str, reason: str) -> StoredCertificate:
+        """Revoke an issued certificate: it no longer verifies as valid, anywhere that asks."""
+        return self._end(ctx, record_id, EventKind.REVOKED, reason)
+
+    def _end(self, ctx: Context, record_id: str, kind: EventKind, reason: str) -> StoredCertificate:
+        with self._uow() as uow:
+            record = self._get(uow, ctx, record_id)
+            self._officer(ctx, record)
+            why = _reason(reason)
+            record = self._move(uow, ctx, record, kind, {"reason": why}, reason=why)
+            uow.commit()
+        return record
+
+    def replace(
+        self,
+        ctx: Context,
+        record_id: str,
+        cert: Certificate,
+        reason: str,
+        officer: str,
+        place: str,
+        on: date | None = None,
+    ) -> StoredCertificate:
+        """Issue a new certificate in place of an issued one (an amendment); the old one
+        is marked replaced and names its successor. Both happen, or neither."""
+        with self._uow() as uow:
+            old = self._get(uow, ctx, record_id)
+            self._officer(ctx, old)
+            moved(old.status, EventKind.REPLACED, old.label)
+            why = _reason(reason)
+            if cert.form != old.form:
+                raise InvalidInput.of(
+                    "certificate.other_form",
+                    N_("form: a replacement keeps the form of %(label)s (%(form)s)."),
+                    field="form",
+                    label=old.label,
+                    form=old.form,
+                )
+            cert = replace(
+                cert,
+                number=None,
+                certification=None,
+                issue_date=None,
+                issue_place=None,
+                issuing_authority=old.authority,
+                replaces=old.number,
+            )
+            findings = validate(cert, self._form(cert.form), "application")
+            if findings:
+                raise InvalidInput(*findings)
+            now = self._clock.now()
+            new = StoredCertificate(
+                id=new_id("cert"),
+                organisation_id=old.organisation_id,
+                authority=old.authority,
+                form=old.form,
+                status=Status.APPLIED,
+                certificate=cert,
+                created_at=now,
+                updated_at=now,
+                determinations=old.determinations,
+                replaces_id=old.id,
+            )
+            uow.certificates.add(new)
+            self._event(
+                uow, ctx, new, 1, EventKind.APPLIED, {"replaces": old.number, "reason": why}
+            )
+            new = self._issue(uow, ctx, new, officer, place, on)
+            self._move(
+                uow,
+                ctx,
+                old,
+                EventKind.REPLACED,
+                {"by": new.number, "reason": why},
+                replaced_by_id=new.id,
+                reason=why,
+            )
+            uow.commit()
+        return new
+
+    def true_copy(self, ctx: Context, record_id: str) -> dict[str, Any]:
+        """A certified true copy: the same number and issue date, marked as a copy, signed
+        with the key that signed the original."""
+        with self._uow() as uow:
+            record = self._get(uow, ctx, record_id)
+            self._officer(ctx, record)
+            moved(record.status, EventKind.TRUE_COPY, record.label)
+            issued = next(e for e in uow.certificates.events(record.id) if e.kind == "issued")
+            key = uow.keys.get(str(issued.details["kid"]))
+            assert key is not None  # the key that signed it is kept with the node's keys
+            cert = replace(
+                record.certificate,
+                remarks=replace(record.certificate.remarks, certified_true_copy=True),
+            )
+            if key.revoked_at is not None:
+                raise DomainError(
+                    Finding(
+                        "certificate.key_revoked",
+                        N_(
+                            "Key %(kid)s that signed %(label)s is revoked: issue a replacement instead of a copy."
+                        ),
+                        {"kid": key.kid, "label": record.label},
+                    )
+                )
+            document = self._sign(cert, key)
+            digest = _digest_of(document)
+            self._move(uow, ctx, record, EventKind.TRUE_COPY, {"payload_sha256": digest})
+            uow.commit()
+        return document
+
+    def record_utilization(
+        self, ctx: Context, authority: str, number: str, notice: Utilization
+    ) -> StoredCertificate:
+        """The importing country's notice: preference applied or denied on this certificate."""
+        with self._uow() as uow:
+            record = uow.certificates.by_number(authority, number)
+            if record is None:
+                raise _not_found(number)
+            record = self._move(
+                uow,
+                ctx,
+                record,
+                EventKind.UTILIZATION,
+                {
+                    "importing_country": notice.importing_country,
+                    "outcome": notice.outcome.value,
+                    "declaration": notice.declaration,
+                    "on": notice.on.isoformat(),
+                    "reason": notice.reason,
+                },
+            )
+            uow.commit()
+        return record
+
+    # -- reading ------------------------------------------------------------
+
+    def get(self, ctx: Context, ref: str, authority: str | None = None) -> StoredCertificate:
+        """A certificate by its id or its number (with its authority, if numbers clash)."""
+        with self._uow() as uow:
+            return self._find(uow, ctx, ref, authority)
+
+    def history(self, ctx: Context, ref: str) -> Sequence[Event]:
+        with self._uow() as uow:
+            return list(uow.certificates.events(self._find(uow, ctx, ref, None).id))
+
+    def list(
+        self, ctx: Context, status: Status | None = None, limit: int = 100
+    ) -> Sequence[StoredCertificate]:
+        p = ctx.principal
+        org = p.organisation if p else None
+        if p is not None and org is None:
+            return []
+        with self._uow() as uow:
+            if p is None or org is None:
+                return list(uow.certificates.find(status=status, limit=limit))
+            if Role.ISSUING_OFFICER in p.roles:
+                return list(
+                    uow.certificates.find(
+                        export_country=org.country.alpha2, status=status, limit=limit
+                    )
+                )
+            return list(uow.certificates.find(organisation_id=org.id, status=status, limit=limit))
+
+    def signed_document(self, ctx: Context, ref: str) -> dict[str, Any]:
+        record = self.get(ctx, ref)
+        if record.signed is None:
+            raise DomainError(
+                Finding(
+                    "certificate.not_issued",
+                    N_(
+                        "Certificate %(label)s is %(status)s: only an issued one has a signed document."
+                    ),
+                    {"label": record.label, "status": record.status.value},
+                )
+            )
+        return record.signed
+
+    def record(self, authority: str, number: str) -> Record | None:
+        """This node's trusted record of a certificate (the verifier's register)."""
+        with self._uow() as uow:
+            found = uow.certificates.by_number(authority, number)
+            if found is None or found.payload_sha256 is None or found.issued_at is None:
+                return None
+            known = {found.payload_sha256: found.issued_at}
+            for e in uow.certificates.events(found.id):
+                if e.kind == EventKind.TRUE_COPY:
+                    known[str(e.details["payload_sha256"])] = e.at
+            successor = uow.certificates.get(found.replaced_by_id) if found.replaced_by_id else None
+        replaced_by = successor.number if successor else None
+        return Record(found.status.value, known, found.reason, replaced_by)
+
+    def verify(
+        self, document: Any, at: date, trust: Mapping[str, PublicKey] | None = None
+    ) -> Verdict:
+        """Verify a signed document against this node's trust list and register."""
+        if trust is None:
+            with self._uow() as uow:
+                trust = {k.kid: k for k in uow.keys.all()}
+        return verify(document, at, trust, self._forms, self)
+
+    def today(self) -> date:
+        return self._clock.now().astimezone(self._zone).date()
+
+    # -- inside ---------------------------------------------------------------
+
+    def _issue(
+        self,
+        uow: CertificateUnitOfWork,
+        ctx: Context,
+        record: StoredCertificate,
+        officer: str,
+        place: str,
+        on: date | None,
+    ) -> StoredCertificate:
+        self._officer(ctx, record)
+        moved(record.status, EventKind.ISSUED, record.label)
+        on = on or self.today()
+        if on > self.today():
+            raise InvalidInput.of(
+                "certificate.issue_in_future",
+                N_("A certificate cannot be issued on a later day (%(day)s)."),
+                field="on",
+                day=on.isoformat(),
+            )
+        if not officer.strip() or not place.strip():
+            raise InvalidInput.of(
+                "certificate.certification_required",
+                N_("Give the certifying officer's name and the place of issue."),
+                field="certification",
+            )
+        form = self._form(record.form)
+        cert = record.certificate
+        shipped = cert.transport.departure_date if cert.transport else None
+        late = shipped is not None and on > shipped and form.retroactive is not None
+        cert = replace(
+            cert,
+            issue_date=on,
+            issue_place=place.strip(),
+            certification=Certification(place.strip(), on, officer.strip()),
+            remarks=replace(cert.remarks, issued_retroactively=True) if late else cert.remarks,
+        )
+        key = self._signing_key(uow, record.authority, form.agreement, on)
+        # the number is taken inside this transaction: if anything below fails, it is not used up
+        seq = uow.certificates.next_in_sequence(record.authority, number_scope(self._format, on))
+        number = format_number(self._format, record.authority, on, seq)
+        cert = replace(cert, number=number)
+        findings = validate(cert, form, "issue")
+        if findings:
+            raise InvalidInput(*findings)
+        document = self._sign(cert, key)
+        digest = _digest_of(document)
+        return self._move(
+            uow,
+            ctx,
+            replace(record, certificate=cert),
+            EventKind.ISSUED,
+            {"number": number, "kid": key.kid, "payload_sha256": digest, "on": on.isoformat()},
+            number=number,
+            signed=document,
+            payload_sha256=digest,
+            issued_at=self._clock.now(),
+        )
+
+    def _signing_key(
+        self, uow: CertificateUnitOfWork, authority: str, agreement: str, on: date
+    ) -> PublicKey:
+        for key in reversed(uow.keys.all(authority)):
+            if key.revoked_at is None and key.valid_on(on) and agreement in key.agreements:
+                try:
+                    self._private_pem(key.kid)
+                except NotFound:
+                    continue  # a partner's key with the same authority id: not ours to sign with
+                return key
+        raise NotFound.of(
+            "certificate.no_signing_key",
+            N_(
+                "%(authority)s has no key for %(agreement)s valid on %(day)s: create one with 'opencustoms authority keys create'."
+            ),
+            authority=authority,
+            agreement=agreement,
+            day=on.isoformat(),
+        )
+
+    def _sign(self, cert: Certificate, key: PublicKey) -> dict[str, Any]:
+        passphrase = self._passphrase()
+        if not passphrase:
+            raise InvalidInput.of(
+                "trust.no_passphrase",
+                N_("Set OPENCUSTOMS_KEY_PASSPHRASE: private keys are stored encrypted with it."),
+                field="passphrase",
+            )
+        return sign_certificate(
+            cert, self._form(cert.form), key, self._private_pem(key.kid), passphrase
+        )
+
+    def _move(
+        self,
+        uow: CertificateUnitOfWork,
+        ctx: Context,
+        record: StoredCertificate,
+        kind: EventKind,
+        details: dict[str, Any],
+        **changes: Any,
+    ) -> StoredCertificate:
+        status = moved(record.status, kind, record.label)
+        now = self._clock.now()
+        new = replace(record, status=status, updated_at=now, version=record.version + 1, **changes)
+        uow.certificates.save(new)
+        seq = len(uow.certificates.events(record.id)) + 1
+        self._event(uow, ctx, new, seq, kind, details)
+        return new
+
+    def _event(
+        self,
+        uow: CertificateUnitOfWork,
+        ctx: Context,
+        record: StoredCertificate,
+        seq: int,
+        kind: EventKind,
+        details: dict[str, Any],
+    ) -> None:
+        now = self._clock.now()
+        account = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
+        uow.certificates.append(Event(record.id, seq, kind, now, account, details))
+        org = _org_id(ctx)
+        uow.audit.append(
+            AuditEvent(
+                id=new_id("aud"),
+                at=now,
+                action=f"certificate.{kind.value}",
+                object_type="certificate",
+                object_id=record.id,
+                organisation_id=record.organisation_id,
+                actor_account_id=account,
+                actor_organisation_id=org,
+                details={"number": record.number, **details} if record.number else details,
+                request_id=ctx.request_id,
+            )
+        )
+
+    def _form(self, form_id: str) -> FormProfile:
+        form = self._forms.get(form_id)
+        if form is None:
+            raise InvalidInput.of(
+                "certificate.unknown_form",
+                N_("form: '%(value)s' is not a certificate form here; use %(forms)s"),
+                field="form",
+                value=form_id[:40],
+                forms=", ".join(sorted(self._forms)),
+            )
+        return form
+
+    def _get(self, uow: CertificateUnitOfWork, ctx: Context, record_id: str) -> StoredCertificate:
+        return self._find(uow, ctx, record_id, None)
+
+    def _find(
+        self, uow: CertificateUnitOfWork, ctx: Context, ref: str, authority: str | None
+    ) -> StoredCertificate:
+        record = uow.certificates.get(ref)
+        if record is None:
+            if authority is not None:
+                record = uow.certificates.by_number(authority, ref)
+            else:
+                found = [r for r in uow.certificates.with_number(ref) if self._sees(ctx, r)]
+                if len(found) > 1:
+                    raise InvalidInput.of(
+                        "certificate.ambiguous_number",
+                        N_(
+                            "Several authorities issued a certificate numbered %(number)s: name the authority."
+                        ),
+                        field="authority",
+                        number=ref,
+                    )
+                record = found[0] if found else None
+        if record is None or not self._sees(ctx, record):
+            raise _not_found(ref)  # one answer for absent and not yours: no probing
+        return record
+
+    def _sees(self, ctx: Context, record: StoredCertificate) -> bool:
+        p = ctx.principal
+        if p is None:
+            return True
+        if p.organisation is not None and record.organisation_id == p.organisation.id:
+            return True
+        return Role.ISSUING_OFFICER in p.roles and self._jurisdiction(ctx, record)
+
+    def _jurisdiction(self, ctx: Context, record: StoredCertificate) -> bool:
+        p = ctx.principal
+        return (
+            p is not None
+            and p.organisation is not None
+            and record.certificate.export_country == p.organisation.country.alpha2
+        )
+
+    def _officer(self, ctx: Context, record: StoredCertificate) -> None:
+        p = ctx.principal
+        if p is None:
+            return
+        if Role.ISSUING_OFFICER not in p.roles or not self._jurisdiction(ctx, record):
+            raise Forbidden.of(
+                "certificate.not_an_officer",
+                N_("Only an issuing officer of the exporting country acts on %(label)s."),
+                label=record.label,
+            )
+
+    def _may_apply(self, ctx: Context, cert: Certificate) -> None:
+        p = ctx.principal
+        if p is not None and Role.EXPORTER not in p.roles:
+            raise Forbidden.of(
+                "certificate.not_an_exporter",
+                N_("Only an exporter or producer applies for a certificate of origin."),
+            )
+
+
+def _org_id(ctx: Context) -> str | None:
+    p = ctx.principal
+    return p.organisation.id if p is not None and p.organisation is not None else None
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidInput.of(
+            "certificate.reason_required", N_("Say why, in a few words."), field="reason"
+        )
+    return reason.strip()
+
+
+def _digest_of(document: dict[str, Any]) -> str:
+    body = document["jws"].split(".")[1]
+    return payload_digest(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound.of("certificate.not_found", N_("No certificate %(ref)s here."), ref=ref[:60])
