@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -126,7 +127,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path, log_json=True)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        log_json=True,
+        key_passphrase=SecretStr("a long operator passphrase"),
+    )
 
 
 @pytest.fixture

@@ -152,8 +152,9 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(pages.verify_router)
     static = resources.files("opencustoms.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    assert_guarded([*ROUTERS, pages.router], OPEN_PATHS)
+    assert_guarded([*ROUTERS, pages.router, pages.verify_router], OPEN_PATHS)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -70,6 +70,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
             passphrase,
             office_zone,
             settings.certificate_number_format,
+            settings.public_url,
         ),
     )
 

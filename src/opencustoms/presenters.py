@@ -9,9 +9,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
+from opencustoms.certificates.lifecycle import Event, StoredCertificate
+from opencustoms.certificates.signed import Verdict
 from opencustoms.i18n import _, label
+from opencustoms.kernel.dates import local_time
 from opencustoms.kernel.errors import N_, DomainError
 from opencustoms.kernel.nomenclature import Entry, Nomenclature, SearchHit
 from opencustoms.origin.agreements import Agreement, RuleLookup
@@ -362,4 +366,53 @@ def determination_change(c: Change) -> dict[str, Any]:
         "current": kept_determination(c.current) if c.current else None,
         "error": c.error.render(_) if c.error else None,
         "why": [f.render(_) for f in c.why],
+    }
+
+
+def certificate(r: StoredCertificate) -> dict[str, Any]:
+    """A certificate's summary: where it stands, between whom, resting on what evidence."""
+    c = r.certificate
+    return {
+        "id": r.id,
+        "number": r.number,
+        "authority": r.authority,
+        "form": r.form,
+        "status": r.status.value,
+        "issue_date": c.issue_date.isoformat() if c.issue_date else None,
+        "exporter": c.exporter.name,
+        "importer": c.importer.name,
+        "export_country": c.export_country,
+        "import_country": c.import_country,
+        "items": len(c.items),
+        "determinations": {str(k): v for k, v in r.determinations.items()},
+        "replaces_id": r.replaces_id,
+        "replaced_by_id": r.replaced_by_id,
+        "reason": r.reason,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
+
+
+def certificate_event(e: Event, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "kind": e.kind.value,
+        "at": local_time(e.at, zone).isoformat(),
+        "actor": e.actor_account_id,
+        "details": e.details,
+    }
+
+
+def verdict(v: Verdict, translate: Any) -> dict[str, Any]:
+    """A verification's verdict: valid or not, and every check with its reason."""
+    c = v.certificate
+    return {
+        "valid": v.valid,
+        "at": v.at.isoformat(),
+        "number": c.number if c else None,
+        "issuing_authority": c.issuing_authority if c else None,
+        "checks": [
+            {"name": k.name, "ok": k.ok, "outcome": k.outcome.value, "reason": k.render(translate)}
+            for k in v.checks
+        ],
     }

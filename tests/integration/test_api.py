@@ -43,6 +43,47 @@ ROUTES = {
         "role": (OrgKind.EXPORTER, Role.EXPORTER),
         "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
     },
+    ("POST", "/api/v1/certificates"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/certificates"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/certificates/{certificate_id}"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/certificates/{certificate_id}/signed"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("GET", "/api/v1/certificates/{certificate_id}/pdf"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("POST", "/api/v1/certificates/{certificate_id}/submit"): {
+        "role": (OrgKind.EXPORTER, Role.EXPORTER),
+        "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+    },
+    ("POST", "/api/v1/certificates/{certificate_id}/issue"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/certificates/{certificate_id}/reject"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/certificates/{certificate_id}/revoke"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/certificates/{certificate_id}/replace"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/verify"): {"public": True},
     ("GET", "/api/v1/me"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("GET", "/api/v1/organisations"): {"role": (OrgKind.EXPORTER, Role.EXPORTER)},
     ("POST", "/api/v1/organisations"): {
@@ -86,6 +127,17 @@ BODIES = {
     ("POST", "/api/v1/mandates"): {"broker_id": "org_none"},
     ("POST", "/api/v1/origin/determinations"): {},
     ("POST", "/api/v1/origin/determinations/redetermine"): {},
+    ("POST", "/api/v1/certificates"): {},
+    ("POST", "/api/v1/certificates/{certificate_id}/submit"): {},
+    ("POST", "/api/v1/certificates/{certificate_id}/issue"): {"place": "Busan"},
+    ("POST", "/api/v1/certificates/{certificate_id}/reject"): {"reason": "x"},
+    ("POST", "/api/v1/certificates/{certificate_id}/revoke"): {"reason": "x"},
+    ("POST", "/api/v1/certificates/{certificate_id}/replace"): {
+        "certificate": {},
+        "reason": "x",
+        "place": "Busan",
+    },
+    ("POST", "/api/v1/verify"): {},
 }
 
 
@@ -94,6 +146,7 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         path.replace("{org_id}", org_id)
         .replace("{code}", "090121")
         .replace("{mandate_id}", "man_00000000000000000000")
+        .replace("{certificate_id}", "cert_00000000000000000000")
     )
     if method == "GET":
         return client.get(

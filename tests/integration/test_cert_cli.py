@@ -1,11 +1,17 @@
 """`opencustoms cert`: apply, issue, export, verify (online and offline), replace, revoke."""
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 PASS = "a long operator passphrase"
+# issued today, in the office's time zone (Seoul), shipped the day before
+TODAY = datetime.now(ZoneInfo("Asia/Seoul")).date()
+SOON = (TODAY + timedelta(days=30)).isoformat()
+LATE = (TODAY + timedelta(days=400)).isoformat()  # beyond RCEP's year of validity
 SAMPLE = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "certificates" / "rcep-kr-jp.json").read_text()
 )
@@ -24,6 +30,7 @@ def application(tmp_path):
         for k, v in SAMPLE.items()
         if k not in {"number", "certification", "issue_date", "issue_place", "replaces"}
     }
+    data["transport"]["departure_date"] = (TODAY - timedelta(days=1)).isoformat()
     path = tmp_path / "application.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
@@ -35,7 +42,7 @@ def _issue(cli, application):
     issued = _json(
         cli(
             "cert", "issue", applied["id"], "--officer", "이서연", "--place", "Busan",
-            "--on", "2026-06-02", "--json",
+            "--json",
         )
     )  # fmt: skip
     return issued
@@ -43,27 +50,27 @@ def _issue(cli, application):
 
 def test_apply_issue_export_and_verify(cli, tmp_path, application):
     cli("authority", "keys", "create", "--authority", "KR-KCS", "--country", "KR",
-        "--agreement", "rcep", "--from", "2026-01-01")  # fmt: skip
+        "--agreement", "rcep", "--from", "2020-01-01")  # fmt: skip
     issued = _issue(cli, application)
-    assert issued["number"] == "KR-KCS-2026-000001"
+    assert issued["number"] == f"KR-KCS-{TODAY.year}-000001"
     assert issued["status"] == "issued"
     signed = tmp_path / "signed.json"
     assert cli("cert", "export", issued["number"], "--out", signed)[0] == 0
 
-    code, out, _ = cli("cert", "verify", signed, "--at", "2026-07-01")
+    code, out, _ = cli("cert", "verify", signed, "--at", SOON)
     assert code == 0
     assert "VALID" in out
     assert "✓ status: issued, neither revoked nor replaced" in out
 
     trust = tmp_path / "trust.json"
     assert cli("authority", "trust", "export", "--out", trust)[0] == 0
-    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", "2026-07-01", "--json")
+    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", SOON, "--json")
     verdict = json.loads(out)
     assert code == 0
     assert verdict["valid"] is True
     assert {c["name"]: c["ok"] for c in verdict["checks"]}["status"] is None  # offline
 
-    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", "2027-06-02", "--json")
+    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", LATE, "--json")
     assert code == 1
     failed = [c["name"] for c in json.loads(out)["checks"] if c["ok"] is False]
     assert failed == ["validity"]
@@ -71,7 +78,7 @@ def test_apply_issue_export_and_verify(cli, tmp_path, application):
     tampered = json.loads(signed.read_text())
     tampered["certificate"]["items"][0]["quantity"] = "1000"
     signed.write_text(json.dumps(tampered))
-    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", "2026-07-01")
+    code, out, _ = cli("cert", "verify", signed, "--trust", trust, "--at", SOON)
     assert code == 1
     assert "✗ readable copy: the readable copy differs from the signed certificate" in out
     assert "at items[0].quantity" in out
@@ -84,7 +91,7 @@ def test_apply_issue_export_and_verify(cli, tmp_path, application):
 
 def test_replace_and_revoke_show_in_verification(cli, tmp_path, application):
     cli("authority", "keys", "create", "--authority", "KR-KCS", "--country", "KR",
-        "--agreement", "rcep", "--from", "2026-01-01")  # fmt: skip
+        "--agreement", "rcep", "--from", "2020-01-01")  # fmt: skip
     first = _issue(cli, application)
     signed = tmp_path / "first.json"
     cli("cert", "export", first["number"], "--out", signed)
@@ -92,10 +99,10 @@ def test_replace_and_revoke_show_in_verification(cli, tmp_path, application):
         cli("cert", "replace", first["number"], application, "--reason", "consignee changed",
             "--officer", "이서연", "--place", "Busan", "--json")
     )  # fmt: skip
-    assert new["number"] == "KR-KCS-2026-000002"
+    assert new["number"] == f"KR-KCS-{TODAY.year}-000002"
     code, out, _ = cli("cert", "verify", signed)
     assert code == 1
-    assert "replaced by certificate KR-KCS-2026-000002" in out
+    assert f"replaced by certificate KR-KCS-{TODAY.year}-000002" in out
     assert _json(cli("cert", "revoke", new["number"], "--reason", "fraud", "--json"))["status"] == (
         "revoked"
     )
@@ -133,3 +140,47 @@ def test_unusable_input_exits_2_with_a_clear_line(cli, tmp_path, application):
     assert code == 2
     assert "has no key for rcep" in err
     assert _json(cli("cert", "show", applied["id"], "--json"))["status"] == "applied"
+
+
+def test_the_printed_certificate_carries_its_names_and_qr_code(cli, tmp_path, application):
+    import pypdfium2
+
+    cli("authority", "keys", "create", "--authority", "KR-KCS", "--country", "KR",
+        "--agreement", "rcep", "--from", "2020-01-01")  # fmt: skip
+    issued = _issue(cli, application)
+    target = tmp_path / "certificate.pdf"
+    code, _, err = cli("cert", "pdf", issued["number"], "--out", target)
+    assert code == 0, err
+    document = pypdfium2.PdfDocument(target)
+    text = "".join(document[0].get_textpage().get_text_range().split())
+    for expected in (
+        "창원정밀(주)",  # Hangul
+        "大阪ツール株式会社",  # kanji and katakana
+        "이서연",
+        f"KR-KCS-{TODAY.year}-000001",
+        "10.Originconferringcriterion",  # boxes numbered as on the form
+        "8466.20",
+    ):
+        assert expected in text, expected
+    document.close()
+    raw = target.read_bytes()
+    assert b"/FontFile3" in raw  # the font is embedded ...
+    assert b"+NotoSansCJKKR" in raw  # ... as a subset of the glyphs used
+    code, _, err = cli("cert", "pdf", "KR-KCS-2099-000001", "--out", tmp_path / "x.pdf")
+    assert code == 2
+    assert "No certificate" in err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_copy_that_cannot_be_written_is_not_recorded(cli, tmp_path, application):
+    cli("authority", "keys", "create", "--authority", "KR-KCS", "--country", "KR",
+        "--agreement", "rcep", "--from", "2020-01-01")  # fmt: skip
+    issued = _issue(cli, application)
+    code, _, err = cli("cert", "copy", issued["number"], "--out", tmp_path / "no" / "copy.json")
+    assert code == 2
+    assert "Cannot write" in err
+    history = _json(cli("cert", "show", issued["number"], "--json"))["history"]
+    assert [e["kind"] for e in history] == ["drafted", "applied", "issued"]
+    assert cli("cert", "copy", issued["number"], "--out", tmp_path / "copy.json")[0] == 0
+    code, out, _ = cli("cert", "verify", tmp_path / "copy.json")
+    assert code == 0, out

@@ -1,6 +1,7 @@
 """The command line on both engines: output, --json, exit codes, one-line errors."""
 
 import json
+import re
 
 import pytest
 
@@ -207,7 +208,7 @@ def test_revoke_token_and_deactivate(cli, services):
     assert "tok_nope" in err
 
 
-def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
+def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services, tmp_path):
     code, out, _ = cli("demo", "--no-serve")
     assert code == 0
     assert "0901.21" in out
@@ -215,6 +216,16 @@ def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
     assert "Manufacture from materials of any heading" in out  # with its legal text
     assert "insufficient-processing.md, Article 6(1)" in out
     assert "BOM SHA-256" in out
+    # a Korean RCEP export: determined, applied for from the determination, issued,
+    # printed with its QR code and verified offline
+    assert "originating (CTSH)" in out
+    assert "851712 CTC ← det_" in out
+    assert re.search(r"KR-KCS-\d{4}-000001: issued", out)
+    assert "QR: http://127.0.0.1:8000/verify/KR-KCS/KR-KCS-" in out
+    assert "✓ signature: signed with key KR-KCS-" in out
+    assert "– status: not checked: offline" in out
+    assert "  VALID" in out
+    assert (tmp_path / "demo-certificate.pdf").read_bytes().startswith(b"%PDF")
     assert "Demo accounts" in out
     tokens = [
         line.split()[-1]
@@ -228,7 +239,7 @@ def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services):
     assert code == 0
     assert "exist already" in out
     names = [o.name for o in services.accounts.organisations(OPERATOR)]
-    assert len(names) == len(set(names)) == 3
+    assert len(names) == len(set(names)) == 5
 
 
 def test_demo_can_be_told_not_to_serve_by_the_environment(cli, monkeypatch):

@@ -196,6 +196,8 @@ def test_determinations_keep_history_and_list_current(uow):
         assert [r.id for r in u.determinations.current()] == ["det_3", "det_2"]
         assert [r.id for r in u.determinations.current(1)] == ["det_3"]
         assert u.determinations.get("det_3").result["evidence"] == [{"kind": "date"}]
+        assert u.determinations.successor("det_1").id == "det_3"
+        assert u.determinations.successor("det_3") is None
     with uow() as u:
         u.accounts.add_organisation(_org("a"))
         u.determinations.add(
@@ -321,6 +323,7 @@ def test_certificates_round_trip_and_keep_their_history(uow):
         assert [r.id for r in u.certificates.find(status=Status.ISSUED)] == ["cert_1"]
         assert [r.id for r in u.certificates.find(export_country="JP")] == []
         assert [r.id for r in u.certificates.find(limit=1)] == ["cert_2"]
+        assert [r.id for r in u.certificates.find(drafts=False)] == ["cert_1"]
         history = u.certificates.events("cert_1")
         assert [(e.seq, e.kind, e.actor_account_id) for e in history] == [
             (1, EventKind.APPLIED, None),

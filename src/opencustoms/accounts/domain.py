@@ -54,9 +54,13 @@ class Permission(StrEnum):
     MANDATE_GRANT = "mandate:grant"
     MANDATE_READ = "mandate:read"
     AUDIT_READ = "audit:read"
+    CERT_APPLY = "certificates:apply"  # an exporter's or producer's applications
+    CERT_READ = "certificates:read"  # track: one's own, or one's jurisdiction's
+    CERT_ISSUE = "certificates:issue"  # issue, reject, replace, revoke
+    CERT_VERIFY = "certificates:verify"  # anyone may check a certificate
 
 
-PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ})
+PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
 _EVERY_ACCOUNT = PUBLIC_PERMISSIONS | {Permission.ACCOUNT_SELF_READ, Permission.ORG_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -64,8 +68,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {Permission.ORG_CREATE, Permission.ACCOUNT_CREATE, Permission.AUDIT_READ},
     Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT,
     Role.AUDITOR: _EVERY_ACCOUNT | {Permission.AUDIT_READ},
-    Role.ISSUING_OFFICER: _EVERY_ACCOUNT | {Permission.ORIGIN_DETERMINATIONS},
-    Role.EXPORTER: _EVERY_ACCOUNT | {Permission.ORIGIN_DETERMINATIONS},
+    Role.ISSUING_OFFICER: _EVERY_ACCOUNT
+    | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_READ, Permission.CERT_ISSUE},
+    Role.EXPORTER: _EVERY_ACCOUNT
+    | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_APPLY, Permission.CERT_READ},
     Role.IMPORTER: _EVERY_ACCOUNT | {Permission.MANDATE_GRANT, Permission.MANDATE_READ},
     Role.BROKER: _EVERY_ACCOUNT | {Permission.MANDATE_READ},
 }

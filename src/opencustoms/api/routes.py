@@ -1,5 +1,12 @@
 """All API routers, so the app includes them in one line."""
 
-from opencustoms.api import audit, hs, ops, organisations, origin
+from opencustoms.api import audit, certificates, hs, ops, organisations, origin
 
-ROUTERS = [ops.router, hs.router, origin.router, organisations.router, audit.router]
+ROUTERS = [
+    ops.router,
+    hs.router,
+    origin.router,
+    certificates.router,
+    organisations.router,
+    audit.router,
+]

@@ -32,6 +32,7 @@ def fill_items(
     data: dict[str, Any],
     find: Callable[[str], StoredDetermination | None],
     form: FormProfile,
+    successor: Callable[[str], StoredDetermination | None] = lambda _id: None,
 ) -> tuple[dict[str, Any], dict[int, str]]:
     """The application with items filled from their determinations, and item number -> id."""
     items = data.get("items")
@@ -47,7 +48,7 @@ def fill_items(
         where = f"items[{index}]"
         ref = rec["determination"]
         det = find(ref) if isinstance(ref, str) else None
-        problem = _problem(det, ref, form)
+        problem = _problem(det, ref, form, successor(det.id) if det else None)
         if problem is not None:
             found.append(_finding(where + ".determination", *problem))
             continue
@@ -91,10 +92,19 @@ def fill_items(
 
 
 def _problem(
-    det: StoredDetermination | None, ref: Any, form: FormProfile
+    det: StoredDetermination | None,
+    ref: Any,
+    form: FormProfile,
+    later: StoredDetermination | None,
 ) -> tuple[str, dict[str, Any]] | None:
     if det is None:
         return N_("no kept determination of yours has the id %(id)s"), {"id": str(ref)[:60]}
+    if later is not None:
+        # a re-run replaced it (a rule or a supplier's declaration changed): the later counts
+        return (
+            N_("the determination %(id)s was re-run since, as %(later)s: name that one"),
+            {"id": det.id, "later": later.id},
+        )
     if det.verdict != "originating" or not det.criterion:
         return (
             N_(

@@ -129,6 +129,7 @@ class StoredCertificate:
     number: str | None = None
     signed: dict[str, Any] | None = None  # the signed document, once issued
     payload_sha256: str | None = None
+    seal: str | None = None  # the printed copy's QR seal (seal.py), made at issue
     issued_at: datetime | None = None  # when this node issued it: its trusted record
     # the origin determinations its items rest on: item number -> determination id
     determinations: dict[int, str] = field(default_factory=dict)

@@ -36,8 +36,9 @@ class CertificateRepository(Protocol):
         export_country: str | None = None,
         status: Status | None = None,
         limit: int = 100,
+        drafts: bool = True,
     ) -> Sequence[StoredCertificate]:
-        """Newest first."""
+        """Newest first; without drafts if `drafts` is false."""
         ...
 
     def append(self, event: Event) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from opencustoms.certificates.forms.loader import FormProfile
 from opencustoms.certificates.from_determination import fill_items
 from opencustoms.certificates.io import read_certificate
 from opencustoms.certificates.lifecycle import (
+    LABELS,
     Event,
     EventKind,
     Status,
@@ -40,7 +41,9 @@ from opencustoms.certificates.lifecycle import (
     number_scope,
 )
 from opencustoms.certificates.model import Certificate, Certification
+from opencustoms.certificates.pdf import render_pdf
 from opencustoms.certificates.ports import CertificateUnitOfWork
+from opencustoms.certificates.seal import SealCheck, check_seal, claims, make_seal, qr_text
 from opencustoms.certificates.signed import (
     Record,
     Verdict,
@@ -49,12 +52,21 @@ from opencustoms.certificates.signed import (
     verify,
 )
 from opencustoms.certificates.validation import validate
-from opencustoms.kernel.dates import Clock
+from opencustoms.kernel.dates import Clock, local_time
 from opencustoms.kernel.errors import N_, DomainError, Finding, Forbidden, InvalidInput, NotFound
 from opencustoms.kernel.ids import new_id
 from opencustoms.origin.records import StoredDetermination
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.trust.keys import PublicKey
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCheck:
+    record: StoredCertificate | None  # None: no certificate of that number is registered here
+    verdict: Verdict | None
+    seal: SealCheck | None  # the printed copy's seal, if the QR code gave one
+    seal_matches: bool | None  # the seal is intact and names this very certificate
+
 
 # what only the issuing body fills in: an applicant leaves these out
 _GIVEN_AT_ISSUE = ("number", "certification", "issue_date", "issue_place", "replaces")
@@ -70,8 +82,10 @@ class CertificateService:
         passphrase: Callable[[], str | None],
         office_zone: ZoneInfo,
         number_format: str,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         check_number_format(number_format)
+        self._public_url = public_url
         self._uow = uow
         self._clock = clock
         self._forms = forms
@@ -93,6 +107,7 @@ class CertificateService:
             except ValueError:
                 read_certificate(data, source)  # says where the JSON breaks
         links: dict[int, str] = {}
+        self._may_apply(ctx)  # before any determination is looked at: nothing to probe
         if isinstance(data, dict) and isinstance(data.get("form"), str):
             form = self._form(data["form"])
             org = _org_id(ctx)
@@ -103,7 +118,7 @@ class CertificateService:
                     mine = ctx.principal is None or (det is not None and det.organisation_id == org)
                     return det if mine else None  # another's evidence is not named, nor shown
 
-                data, links = fill_items(data, find, form)
+                data, links = fill_items(data, find, form, uow.determinations.successor)
         return self.apply(ctx, read_certificate(data, source), draft, links)
 
     def apply(
@@ -140,7 +155,7 @@ class CertificateService:
         if found:
             raise InvalidInput(*found)
         assert cert.issuing_authority is not None
-        self._may_apply(ctx, cert)
+        self._may_apply(ctx)
         now = self._clock.now()
         org = _org_id(ctx)
         record = StoredCertificate(
@@ -164,6 +179,7 @@ class CertificateService:
 
     def submit(self, ctx: Context, record_id: str) -> StoredCertificate:
         """A draft becomes an application, once it meets the form."""
+        self._may_apply(ctx)
         with self._uow() as uow:
             record = self._get(uow, ctx, record_id)
             moved(record.status, EventKind.APPLIED, record.label)
@@ -248,7 +264,7 @@ class CertificateService:
                 certificate=cert,
                 created_at=now,
                 updated_at=now,
-                determinations=old.determinations,
+                determinations=_links_kept(old, cert),
                 replaces_id=old.id,
             )
             uow.certificates.add(new)
@@ -301,11 +317,33 @@ class CertificateService:
     def record_utilization(
         self, ctx: Context, authority: str, number: str, notice: Utilization
     ) -> StoredCertificate:
-        """The importing country's notice: preference applied or denied on this certificate."""
+        """The importing country's notice: preference applied or denied on this certificate.
+
+        Recorded by the operator (the exchange brings partners' notices) or by a customs
+        officer of the importing country; the notice must name that country."""
+        p = ctx.principal
         with self._uow() as uow:
             record = uow.certificates.by_number(authority, number)
+            importing = record.certificate.import_country if record else None
+            if p is not None and not (
+                p.roles & {Role.CUSTOMS_OFFICER, Role.CUSTOMS_ADMIN}
+                and p.organisation is not None
+                and p.organisation.country.alpha2 == importing
+            ):
+                raise _not_found(number)  # the same answer as for no such certificate
             if record is None:
                 raise _not_found(number)
+            if notice.importing_country != importing:
+                raise InvalidInput.of(
+                    "certificate.other_importing_country",
+                    N_(
+                        "Certificate %(number)s was issued for imports into %(country)s, not %(other)s."
+                    ),
+                    field="country",
+                    number=number,
+                    country=importing or "-",
+                    other=notice.importing_country,
+                )
             record = self._move(
                 uow,
                 ctx,
@@ -333,9 +371,10 @@ class CertificateService:
         with self._uow() as uow:
             return list(uow.certificates.events(self._find(uow, ctx, ref, None).id))
 
-    def list(
+    def find(
         self, ctx: Context, status: Status | None = None, limit: int = 100
     ) -> Sequence[StoredCertificate]:
+        """The certificates the caller may see, newest first."""
         p = ctx.principal
         org = p.organisation if p else None
         if p is not None and org is None:
@@ -346,7 +385,7 @@ class CertificateService:
             if Role.ISSUING_OFFICER in p.roles:
                 return list(
                     uow.certificates.find(
-                        export_country=org.country.alpha2, status=status, limit=limit
+                        export_country=org.country.alpha2, status=status, limit=limit, drafts=False
                     )
                 )
             return list(uow.certificates.find(organisation_id=org.id, status=status, limit=limit))
@@ -364,6 +403,54 @@ class CertificateService:
                 )
             )
         return record.signed
+
+    def qr_text(self, record: StoredCertificate) -> str | None:
+        """What the printed copy's QR code holds: the verification URL and the seal."""
+        if record.seal is None or record.number is None:
+            return None
+        return qr_text(self._public_url, record.authority, record.number, record.seal)
+
+    def pdf(self, ctx: Context, ref: str, translate: Callable[[str], str]) -> bytes:
+        """The certificate printed as its form, with its QR code once issued."""
+        record = self.get(ctx, ref)
+        printed = local_time(self._clock.now(), self._zone)
+        status = translate(LABELS[record.status])
+        return render_pdf(
+            record.certificate,
+            self._form(record.form),
+            self.qr_text(record),
+            printed,
+            status,
+            translate,
+        )
+
+    def authorities_of(self, number: str) -> list[str]:
+        """The authorities that issued a certificate with this number (usually one)."""
+        with self._uow() as uow:
+            return [
+                r.authority for r in uow.certificates.with_number(number) if r.signed is not None
+            ]
+
+    def public_check(self, authority: str, number: str, seal: str | None, at: date) -> PublicCheck:
+        """What anyone may learn of a certificate by its number (the public verification
+        page): whether it is valid now and why, and whether a printed copy's seal matches.
+        Never the parties or the goods: numbers can be guessed."""
+        with self._uow() as uow:
+            record = uow.certificates.by_number(authority, number)
+            trust = {k.kid: k for k in uow.keys.all()}
+        if record is None or record.signed is None or record.payload_sha256 is None:
+            return PublicCheck(None, None, None, None)
+        verdict = verify(record.signed, at, trust, self._forms, self)
+        sealed = matches = None
+        if seal:
+            sealed = check_seal(seal, trust)
+            payload = _payload_of(record.signed)
+            c = record.certificate
+            assert c.issue_date is not None  # issued
+            matches = sealed.valid and sealed.claims == claims(
+                number, authority, c.issue_date, payload
+            )
+        return PublicCheck(record, verdict, sealed, matches)
 
     def record(self, authority: str, number: str) -> Record | None:
         """This node's trusted record of a certificate (the verifier's register)."""
@@ -405,12 +492,17 @@ class CertificateService:
         self._officer(ctx, record)
         moved(record.status, EventKind.ISSUED, record.label)
         on = on or self.today()
-        if on > self.today():
+        applied = local_time(record.updated_at, self._zone).date()  # when it was applied for
+        if on > self.today() or on < applied:
+            # an earlier date would hide an issue after shipment (issued retroactively)
             raise InvalidInput.of(
-                "certificate.issue_in_future",
-                N_("A certificate cannot be issued on a later day (%(day)s)."),
+                "certificate.issue_date_outside",
+                N_(
+                    "The issue date %(day)s must lie between the application (%(applied)s) and today."
+                ),
                 field="on",
                 day=on.isoformat(),
+                applied=applied.isoformat(),
             )
         if not officer.strip() or not place.strip():
             raise InvalidInput.of(
@@ -439,6 +531,13 @@ class CertificateService:
             raise InvalidInput(*findings)
         document = self._sign(cert, key)
         digest = _digest_of(document)
+        payload = _payload_of(document)
+        seal = make_seal(
+            claims(number, record.authority, on, payload),
+            key,
+            self._private_pem(key.kid),
+            self._passphrase() or "",
+        )
         return self._move(
             uow,
             ctx,
@@ -448,6 +547,7 @@ class CertificateService:
             number=number,
             signed=document,
             payload_sha256=digest,
+            seal=seal,
             issued_at=self._clock.now(),
         )
 
@@ -572,7 +672,12 @@ class CertificateService:
             return True
         if p.organisation is not None and record.organisation_id == p.organisation.id:
             return True
-        return Role.ISSUING_OFFICER in p.roles and self._jurisdiction(ctx, record)
+        # an officer sees applications, not an exporter's drafts
+        return (
+            Role.ISSUING_OFFICER in p.roles
+            and record.status is not Status.DRAFT
+            and self._jurisdiction(ctx, record)
+        )
 
     def _jurisdiction(self, ctx: Context, record: StoredCertificate) -> bool:
         p = ctx.principal
@@ -593,13 +698,24 @@ class CertificateService:
                 label=record.label,
             )
 
-    def _may_apply(self, ctx: Context, cert: Certificate) -> None:
+    def _may_apply(self, ctx: Context) -> None:
         p = ctx.principal
-        if p is not None and Role.EXPORTER not in p.roles:
+        if p is not None and (Role.EXPORTER not in p.roles or p.organisation is None):
             raise Forbidden.of(
                 "certificate.not_an_exporter",
                 N_("Only an exporter or producer applies for a certificate of origin."),
             )
+
+
+def _links_kept(old: StoredCertificate, new: Certificate) -> dict[int, str]:
+    """The evidence links of the items a replacement keeps as they were decided."""
+    before = {i.number: (i.hs, i.criterion, i.description) for i in old.certificate.items}
+    return {
+        i.number: old.determinations[i.number]
+        for i in new.items
+        if i.number in old.determinations
+        and before.get(i.number) == (i.hs, i.criterion, i.description)
+    }
 
 
 def _org_id(ctx: Context) -> str | None:
@@ -615,9 +731,13 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
-def _digest_of(document: dict[str, Any]) -> str:
+def _payload_of(document: dict[str, Any]) -> bytes:
     body = document["jws"].split(".")[1]
-    return payload_digest(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+
+
+def _digest_of(document: dict[str, Any]) -> str:
+    return payload_digest(_payload_of(document))
 
 
 def _not_found(ref: str) -> NotFound:

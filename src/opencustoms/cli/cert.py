@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from opencustoms import presenters
 from opencustoms.accounts.service import Context
 from opencustoms.certificates.lifecycle import (
     LABELS,
@@ -22,7 +24,7 @@ from opencustoms.certificates.signed import CHECK_LABELS, Verdict
 from opencustoms.certificates.signed import Outcome as CheckOutcome
 from opencustoms.cli.common import JsonOption, fail, migrated_services, out, print_json
 from opencustoms.i18n import _
-from opencustoms.kernel.dates import legal_date, local_time, parse_legal_date
+from opencustoms.kernel.dates import legal_date, parse_legal_date
 
 app = typer.Typer(
     help=_("Certificates of origin: apply, issue, replace, revoke, export and verify."),
@@ -45,6 +47,16 @@ def _write(path: Path, data: Any) -> None:
         fail(_("Cannot write %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
 
 
+def _writable(path: Path) -> None:
+    """Refuse an output path that cannot be written before anything is done or recorded."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        fail(
+            _("Cannot write %(path)s: %(reason)s")
+            % {"path": path, "reason": _("no such folder, or not writable")}
+        )
+
+
 def _certificate(path: Path) -> Any:
     from opencustoms.certificates.io import read_certificate
 
@@ -55,27 +67,9 @@ def _day(value: str | None, name: str) -> date | None:
     return parse_legal_date(value, name) if value else None
 
 
-def _summary(r: StoredCertificate) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "number": r.number,
-        "authority": r.authority,
-        "form": r.form,
-        "status": r.status.value,
-        "issue_date": r.certificate.issue_date.isoformat() if r.certificate.issue_date else None,
-        "exporter": r.certificate.exporter.name,
-        "importer": r.certificate.importer.name,
-        "export_country": r.certificate.export_country,
-        "import_country": r.certificate.import_country,
-        "items": len(r.certificate.items),
-        "determinations": {str(k): v for k, v in r.determinations.items()},
-        "reason": r.reason,
-    }
-
-
 def _done(r: StoredCertificate, as_json: bool) -> None:
     if as_json:
-        print_json(_summary(r))
+        print_json(presenters.certificate(r))
         return
     if r.number:
         line = _("Certificate %(number)s: %(status)s (id %(id)s)") % {
@@ -189,6 +183,7 @@ def true_copy(
     ref: str = typer.Argument(..., help=_("The certificate's number or id.")),
     target: Path = typer.Option(..., "--out", help=_("The file to write.")),
 ) -> None:
+    _writable(target)  # a copy is recorded when made: first be sure it can be written
     svc = migrated_services()
     try:
         document = svc.certificates.true_copy(OPERATOR, svc.certificates.get(OPERATOR, ref).id)
@@ -232,11 +227,11 @@ def list_certificates(
 ) -> None:
     svc = migrated_services()
     try:
-        found = svc.certificates.list(OPERATOR, status, limit)
+        found = svc.certificates.find(OPERATOR, status, limit)
     finally:
         svc.close()
     if as_json:
-        print_json([_summary(r) for r in found])
+        print_json([presenters.certificate(r) for r in found])
         return
     for r in found:
         out.print(
@@ -263,19 +258,11 @@ def show(
         zone = svc.office_zone
     finally:
         svc.close()
-    events = [
-        {
-            "seq": e.seq,
-            "kind": e.kind.value,
-            "at": local_time(e.at, zone).isoformat(),
-            "actor": e.actor_account_id,
-            "details": e.details,
-        }
-        for e in history
-    ]
+    events = [presenters.certificate_event(e, zone) for e in history]
     if as_json:
         print_json(
-            _summary(r) | {"certificate": certificate_json(r.certificate), "history": events}
+            presenters.certificate(r)
+            | {"certificate": certificate_json(r.certificate), "history": events}
         )
         return
     c = r.certificate
@@ -314,6 +301,23 @@ def export(
         svc.close()
     _write(target, document)
     out.print(_("Wrote the signed certificate to %(path)s.") % {"path": target}, markup=False)
+
+
+@app.command("pdf", help=_("Print a certificate as its form, with its QR code, to a PDF file."))
+def pdf(
+    ref: str = typer.Argument(..., help=_("The certificate's number or id.")),
+    target: Path = typer.Option(..., "--out", help=_("The file to write.")),
+) -> None:
+    svc = migrated_services()
+    try:
+        data = svc.certificates.pdf(OPERATOR, ref, _)
+    finally:
+        svc.close()
+    try:
+        target.write_bytes(data)
+    except OSError as e:
+        fail(_("Cannot write %(path)s: %(reason)s") % {"path": target, "reason": type(e).__name__})
+    out.print(_("Wrote %(path)s.") % {"path": target}, markup=False)
 
 
 @app.command(
@@ -360,23 +364,7 @@ def verify_cmd(
 def _report(verdict: Verdict, as_json: bool) -> None:
     c = verdict.certificate
     if as_json:
-        print_json(
-            {
-                "valid": verdict.valid,
-                "at": verdict.at.isoformat(),
-                "number": c.number if c else None,
-                "issuing_authority": c.issuing_authority if c else None,
-                "checks": [
-                    {
-                        "name": k.name,
-                        "ok": k.ok,
-                        "outcome": k.outcome.value,
-                        "reason": k.render(_),
-                    }
-                    for k in verdict.checks
-                ],
-            }
-        )
+        print_json(presenters.verdict(verdict, _))
         return
     head = _("VALID") if verdict.valid else _("NOT VALID")
     label = f"{c.number} ({c.issuing_authority})" if c else ""

@@ -84,9 +84,12 @@ def parse_legal_date(value: str, field: str = "date") -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day where that month is shorter."""
+    """The same day `months` later; the month's last day where that month is shorter;
+    the calendar's last day (9999-12-31) where the result would lie beyond it."""
     years, month = divmod(day.month - 1 + months, 12)
     year, month = day.year + years, month + 1
+    if year > date.max.year:
+        return date.max
     for d in (day.day, 30, 29, 28):
         try:
             return date(year, month, d)

@@ -57,6 +57,10 @@ class DeterminationRepository(Protocol):
         ...
 
     def get(self, record_id: str) -> StoredDetermination | None: ...
+    def successor(self, record_id: str) -> StoredDetermination | None:
+        """The record that supersedes this one, if a re-run has."""
+        ...
+
     def current(
         self, limit: int | None = None, organisation_id: str | None = None
     ) -> Sequence[StoredDetermination]:

@@ -332,6 +332,11 @@ class SqlDeterminations:
         ).first()
         return _determination(row) if row else None
 
+    def successor(self, record_id: str) -> StoredDetermination | None:
+        d = t.origin_determinations
+        row = self.s.execute(select(d).where(d.c.supersedes == record_id)).first()
+        return _determination(row) if row else None
+
     def current(
         self, limit: int | None = None, organisation_id: str | None = None
     ) -> Sequence[StoredDetermination]:
@@ -478,6 +483,7 @@ class SqlCertificates:
         export_country: str | None = None,
         status: Status | None = None,
         limit: int = 100,
+        drafts: bool = True,
     ) -> Sequence[StoredCertificate]:
         c = t.certificates
         query = select(c).order_by(c.c.created_at.desc(), c.c.id).limit(limit)
@@ -487,6 +493,8 @@ class SqlCertificates:
             query = query.where(c.c.export_country == export_country)
         if status is not None:
             query = query.where(c.c.status == status.value)
+        if not drafts:
+            query = query.where(c.c.status != Status.DRAFT.value)
         return [_certificate(r) for r in self.s.execute(query)]
 
     def append(self, event: Event) -> None:
@@ -552,6 +560,7 @@ def _certificate_row(record: StoredCertificate) -> dict[str, Any]:
         "certificate": certificate_json(record.certificate),
         "signed": record.signed,
         "payload_sha256": record.payload_sha256,
+        "seal": record.seal,
         "issued_at": record.issued_at,
         "determinations": {str(k): v for k, v in record.determinations.items()},
         "replaces_id": record.replaces_id,
@@ -577,6 +586,7 @@ def _certificate(row: Row[Any]) -> StoredCertificate:
         number=row.number,
         signed=row.signed,
         payload_sha256=row.payload_sha256,
+        seal=row.seal,
         issued_at=row.issued_at,
         determinations={int(k): v for k, v in row.determinations.items()},
         replaces_id=row.replaces_id,

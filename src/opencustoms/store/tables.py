@@ -191,6 +191,7 @@ certificates = Table(
     Column("certificate", JSON, nullable=False),  # the data set, as certificates/io.py writes it
     Column("signed", JSON, nullable=True),  # the signed document, once issued
     Column("payload_sha256", String(64), nullable=True),
+    Column("seal", Text(), nullable=True),
     Column("issued_at", UtcDateTime(), nullable=True),
     Column("determinations", JSON, nullable=False),  # item number -> origin determination id
     Column("replaces_id", String(40), ForeignKey("certificates.id"), nullable=True),

@@ -152,6 +152,9 @@ class FakeDeterminations:
     def get(self, record_id: str) -> StoredDetermination | None:
         return self.st.determinations.get(record_id)
 
+    def successor(self, record_id: str) -> StoredDetermination | None:
+        return next((r for r in self.st.determinations.values() if r.supersedes == record_id), None)
+
     def current(
         self, limit: int | None = None, organisation_id: str | None = None
     ) -> Sequence[StoredDetermination]:
@@ -240,6 +243,7 @@ class FakeCertificates:
         export_country: str | None = None,
         status: Status | None = None,
         limit: int = 100,
+        drafts: bool = True,
     ) -> Sequence[StoredCertificate]:
         found = [
             r
@@ -247,6 +251,7 @@ class FakeCertificates:
             if (organisation_id is None or r.organisation_id == organisation_id)
             and (export_country is None or r.certificate.export_country == export_country)
             and (status is None or r.status == status)
+            and (drafts or r.status != Status.DRAFT)
         ]
         found.sort(key=lambda r: (-r.created_at.timestamp(), r.id))
         return found[:limit]

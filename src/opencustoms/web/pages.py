@@ -16,6 +16,8 @@ from opencustoms import __version__, presenters
 from opencustoms.access import guard
 from opencustoms.accounts.domain import Permission
 from opencustoms.bootstrap import Services
+from opencustoms.certificates.lifecycle import LABELS
+from opencustoms.certificates.signed import CHECK_LABELS
 from opencustoms.i18n import SUPPORTED, _, current_locale
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import legal_date, parse_legal_date
@@ -250,4 +252,71 @@ def origin_rules(
         error=error,
         listing=listing,
         edition=edition.value if edition else "",
+    )
+
+
+# Public verification of certificates of origin: no login, and no more than status,
+# validity and the checks (not the parties or goods: numbers can be guessed).
+verify_router = APIRouter(include_in_schema=False, dependencies=[guard(Permission.CERT_VERIFY)])
+
+
+@verify_router.get("/verify", response_class=HTMLResponse, name="verify_form")
+def verify_form(
+    request: Request,
+    number: Annotated[str | None, Query(max_length=80)] = None,
+    authority: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Enter a certificate's number (and its authority, where two authorities share it)."""
+    if number and number.strip():
+        if authority and authority.strip():
+            target = request.app.url_path_for(
+                "verify_certificate", authority=authority.strip(), number=number.strip()
+            )
+            return RedirectResponse(str(target), status_code=303)
+        found = _services(request).certificates.authorities_of(number.strip())
+        if len(found) == 1:
+            target = request.app.url_path_for(
+                "verify_certificate", authority=found[0], number=number.strip()
+            )
+            return RedirectResponse(str(target), status_code=303)
+        message = (
+            _("Several authorities issued a certificate with this number: choose the authority.")
+            if found
+            else _("No certificate with this number is registered here.")
+        )
+        return _render(
+            request,
+            "verify.html",
+            404 if not found else 400,
+            number=number,
+            authorities=found,
+            message=message,
+        )
+    return _render(request, "verify.html", number="", authorities=[], message=None)
+
+
+@verify_router.get(
+    "/verify/{authority}/{number}", response_class=HTMLResponse, name="verify_certificate"
+)
+def verify_certificate(
+    request: Request,
+    authority: str,
+    number: str,
+    seal: Annotated[str | None, Query(max_length=1000)] = None,
+) -> HTMLResponse:
+    """A certificate's status and validity now, with every check; a printed copy's QR code
+    brings its seal (after '#'), which the page passes on to be checked too."""
+    svc = _services(request).certificates
+    found = svc.public_check(authority, number, seal, svc.today())
+    return _render(
+        request,
+        "verify_result.html",
+        200 if found.record else 404,
+        authority=authority,
+        number=number,
+        found=found,
+        checks=[(c, c.render(_)) for c in found.verdict.checks] if found.verdict else [],
+        seal_reason=found.seal.render(_) if found.seal else "",
+        labels=CHECK_LABELS,
+        status_labels=LABELS,
     )

@@ -175,7 +175,7 @@ def test_a_failed_replacement_changes_nothing(world):
     with pytest.raises(InvalidInput):
         service.replace(OPERATOR, issued.id, bad, "amend", "Lee", "Busan")
     assert service.get(OPERATOR, issued.id).status is Status.ISSUED
-    assert len(service.list(OPERATOR)) == 1
+    assert len(service.find(OPERATOR)) == 1
 
 
 def test_a_certified_true_copy_keeps_number_and_date_and_verifies(world):
@@ -237,8 +237,8 @@ def test_who_may_apply_see_and_issue(world):
         service.apply(importer, APPLICATION)
     applied = service.apply(exporter, APPLICATION)
     assert applied.organisation_id == "org_exp"
-    assert [r.id for r in service.list(exporter)] == [applied.id]
-    assert service.list(other_exporter) == []
+    assert [r.id for r in service.find(exporter)] == [applied.id]
+    assert service.find(other_exporter) == []
     with pytest.raises(NotFound):
         service.get(other_exporter, applied.id)
     with pytest.raises(Forbidden):
@@ -247,7 +247,7 @@ def test_who_may_apply_see_and_issue(world):
         service.issue(foreign_officer, applied.id, "Sato", "Tokyo")
     issued = service.issue(officer, applied.id, "Lee", "Busan")
     assert service.history(officer, issued.id)[-1].actor_account_id == "acc_org_kcs"
-    assert [r.id for r in service.list(officer)] == [applied.id]
+    assert [r.id for r in service.find(officer)] == [applied.id]
 
 
 def test_a_configured_number_format(world, tmp_path):
@@ -339,4 +339,106 @@ def test_only_an_originating_determination_of_ones_own_fills_an_item(world):
     conflicting["items"][0]["hs"] = "8471.30"
     with pytest.raises(InvalidInput, match="decided HS 846620"):
         service.apply_document(OPERATOR, conflicting, "app.json")
-    assert service.list(OPERATOR) == []
+    assert service.find(OPERATOR) == []
+
+
+def test_issue_seals_the_certificate_for_its_printed_qr_code(world):
+    from opencustoms.certificates.seal import check_seal, claims
+
+    service, keys, *_ = world
+    issued = _issued(service)
+    text = service.qr_text(issued)
+    assert len(text) <= 400
+    assert text.startswith("http://127.0.0.1:8000/verify/KR-KCS/KR-KCS-2026-000001#")
+    checked = check_seal(text.split("#", 1)[1], {k.kid: k for k in keys.keys("KR-KCS")})
+    assert checked.valid
+    import base64
+
+    body = issued.signed["jws"].split(".")[1]
+    payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    assert checked.claims == claims(issued.number, "KR-KCS", ISSUE_DAY, payload)
+    assert service.qr_text(service.apply(OPERATOR, APPLICATION)) is None  # not issued yet
+
+
+def test_only_the_importing_countrys_customs_records_utilization(world):
+    service, *_ = world
+    issued = _issued(service)  # exported to JP
+    notice = Utilization("JP", Outcome.DENIED, "JP-IMP-1", date(2026, 6, 20), "not originating")
+    for outsider in (
+        Context(Principal.public()),
+        _principal(OrgKind.IMPORTER, Role.IMPORTER, country="JP", org="org_imp"),
+        _principal(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER, country="VN", org="vn"),
+    ):
+        with pytest.raises(NotFound):
+            service.record_utilization(outsider, "KR-KCS", issued.number, notice)
+    japan = _principal(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER, "JP", "org_jcs")
+    service.record_utilization(japan, "KR-KCS", issued.number, notice)
+    with pytest.raises(InvalidInput, match="issued for imports into JP, not CN"):
+        service.record_utilization(
+            OPERATOR, "KR-KCS", issued.number, replace(notice, importing_country="CN")
+        )
+    kinds = [e.kind for e in service.history(OPERATOR, issued.id)]
+    assert kinds.count(EventKind.UTILIZATION) == 1
+
+
+def test_the_issue_date_cannot_precede_the_application(world):
+    service, *_ = world
+    applied = service.apply(OPERATOR, APPLICATION)  # applied on 2026-06-02, Seoul time
+    with pytest.raises(InvalidInput, match="between the application"):
+        service.issue(OPERATOR, applied.id, "Lee", "Busan", on=date(2026, 6, 1))
+    with pytest.raises(InvalidInput):
+        service.issue(OPERATOR, applied.id, "Lee", "Busan", on=date(2026, 6, 3))
+    assert service.issue(OPERATOR, applied.id, "Lee", "Busan", on=ISSUE_DAY).number
+
+
+def test_a_superseded_determination_names_its_successor(world):
+    service, *_rest, state = world
+    _determination(state, "det_old")
+    _determination(state, "det_new", verdict="not_originating")
+    state.determinations["det_new"] = replace(state.determinations["det_new"], supersedes="det_old")
+    with pytest.raises(InvalidInput, match="re-run since, as det_new"):
+        service.apply_document(OPERATOR, _from_determinations("det_old"), "app.json")
+
+
+def test_no_one_but_an_exporter_learns_anything_from_an_application(world):
+    service, *_rest, state = world
+    _determination(state, "det_ops", verdict="not_originating")
+    for caller in (
+        Context(Principal.public()),
+        _principal(OrgKind.IMPORTER, Role.IMPORTER, org="org_imp"),
+    ):
+        with pytest.raises(Forbidden):
+            service.apply_document(caller, _from_determinations("det_ops"), "app.json")
+
+
+def test_officers_see_applications_not_drafts(world):
+    service, *_ = world
+    exporter = _principal(OrgKind.EXPORTER, Role.EXPORTER, org="org_exp")
+    officer = _principal(OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER, org="org_kcs")
+    draft = service.apply(exporter, APPLICATION, draft=True)
+    assert service.find(officer) == []
+    with pytest.raises(NotFound):
+        service.get(officer, draft.id)
+    with pytest.raises(Forbidden):
+        service.submit(officer, draft.id)
+    service.submit(exporter, draft.id)
+    assert [r.id for r in service.find(officer)] == [draft.id]
+
+
+def test_a_replacement_keeps_the_evidence_of_unchanged_items_only(world):
+    service, *_rest, state = world
+    _determination(state, "det_1")
+    _determination(state, "det_2")
+    applied = service.apply_document(OPERATOR, _from_determinations("det_1", "det_2"), "app.json")
+    issued = service.issue(OPERATOR, applied.id, "Lee", "Busan")
+    first, second = issued.certificate.items
+    amended = replace(
+        issued.certificate,
+        number=None,
+        certification=None,
+        issue_date=None,
+        issue_place=None,
+        items=(first, replace(second, hs="847989", description="something else")),
+    )
+    new = service.replace(OPERATOR, issued.id, amended, "second item was wrong", "Lee", "Busan")
+    assert new.determinations == {1: "det_1"}

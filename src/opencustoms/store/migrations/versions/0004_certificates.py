@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("certificate", sa.JSON(), nullable=False),
         sa.Column("signed", sa.JSON(), nullable=True),
         sa.Column("payload_sha256", sa.String(64), nullable=True),
+        sa.Column("seal", sa.Text(), nullable=True),
         sa.Column("issued_at", TS, nullable=True),
         sa.Column("determinations", sa.JSON(), nullable=False),
         sa.Column("replaces_id", sa.String(40), nullable=True),
