@@ -20,6 +20,7 @@ from benchmarks import (
     bench_certificates,
     bench_determination,
     bench_hs,
+    bench_openattestation,
     bench_origin,
     bench_trust,
 )
@@ -30,6 +31,7 @@ BENCHMARKS = {
     "determination": bench_determination.run,
     "trust": bench_trust.run,
     "certificates": bench_certificates.run,
+    "openattestation": bench_openattestation.run,
 }
 RESULTS = Path(__file__).parent / "results"
 

@@ -23,8 +23,7 @@ from joserfc import jws
 from opencustoms.kernel.errors import N_, DomainError, Finding, InvalidInput
 from opencustoms.trust.canonical import canonical_bytes
 from opencustoms.trust.keys import PublicKey
-from opencustoms.trust.keys import private_key as open_private_key
-from opencustoms.trust.signing import open_token, opened_signature_valid
+from opencustoms.trust.signing import open_token, opened_private_key, opened_signature_valid
 
 SEAL_TYPE = "seal"  # the header's typ, short: the whole URL must fit in the QR code
 MAX_QR = 400
@@ -36,7 +35,7 @@ def claims(number: str, authority: str, issued: date, payload: bytes) -> dict[st
 
 
 def make_seal(values: dict[str, str], key: PublicKey, private_pem: bytes, passphrase: str) -> str:
-    private = open_private_key(private_pem, passphrase, key.algorithm)
+    private = opened_private_key(private_pem, passphrase, key.algorithm)
     header = {"alg": key.algorithm.value, "kid": key.kid, "typ": SEAL_TYPE}
     return jws.serialize_compact(
         header, canonical_bytes(values), private, algorithms=[key.algorithm.value]

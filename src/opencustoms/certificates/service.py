@@ -452,6 +452,17 @@ class CertificateService:
             )
         return PublicCheck(record, verdict, sealed, matches)
 
+    def issues_for(self, authority: str) -> bool:
+        with self._uow() as uow:
+            keys = list(uow.keys.all(authority))
+        for key in keys:
+            try:
+                self._private_pem(key.kid)
+            except NotFound:
+                continue  # a partner's key
+            return True
+        return False
+
     def record(self, authority: str, number: str) -> Record | None:
         """This node's trusted record of a certificate (the verifier's register)."""
         with self._uow() as uow:
@@ -596,7 +607,9 @@ class CertificateService:
         now = self._clock.now()
         new = replace(record, status=status, updated_at=now, version=record.version + 1, **changes)
         uow.certificates.save(new)
-        seq = len(uow.certificates.events(record.id)) + 1
+        # one event per version: the record is made at version 1 with event 1, and each
+        # change bumps both, so the version numbers the event (no need to count them)
+        seq = new.version
         self._event(uow, ctx, new, seq, kind, details)
         return new
 

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import orjson
 
 from opencustoms.certificates.forms.loader import FormProfile
-from opencustoms.certificates.io import certificate_json, read_certificate
+from opencustoms.certificates.io import certificate_json, read_canonical_certificate
 from opencustoms.certificates.model import Certificate
 from opencustoms.certificates.validation import validate
 from opencustoms.kernel.dates import add_months
@@ -120,8 +120,31 @@ class Record:
     replaced_by: str | None = None
 
 
+# the checks whose outcome says it all, made once (a Check is immutable)
+_SAME_COPY = Check("copy", Outcome.OK, N_("the readable copy is the signed certificate"))
+_OFFLINE = Check(
+    "status",
+    Outcome.NOT_CHECKED,
+    N_("not checked: offline, no register of revocations was consulted"),
+)
+
+
 class Registry(Protocol):
     def record(self, authority: str, number: str) -> Record | None: ...
+
+    def issues_for(self, authority: str) -> bool:
+        """Whether this node issues the authority's certificates (it holds its private keys):
+        then a certificate of that authority it has no record of was not issued."""
+        ...
+
+
+def last_valid_day(issued: date, months: int) -> date:
+    """The last day of a validity of `months` from the issue date, the issue day counting as
+    the first ("valid for one year from the date on which it is issued"): the day before
+    the same date `months` later; where that month has no such date (a year from 29
+    February), the period ends on that month's last day, as civil codes reckon periods."""
+    end = add_months(issued, months)
+    return end if end.day != issued.day or end == date.max else end - timedelta(days=1)
 
 
 def payload_digest(payload: bytes) -> str:
@@ -187,10 +210,20 @@ def verify(
         add("structure", Outcome.FAILED, problem)
         return rest_unchecked(N_("not checked: the document could not be read"))
     assert token is not None
+    # The usual document carries its payload twice: signed, and as the readable copy. When
+    # the copy, keys sorted, is byte for byte the payload, parsing the payload would give the
+    # copy again, so it is neither decoded nor parsed twice. Only for a copy parsed here: a
+    # caller's objects may hold what JSON has not (a tuple serialises as a list, but is not one).
+    readable_json = _sorted_json(readable)
+    parsed_here = isinstance(document, str | bytes)
     try:
-        opened = open_token(token)
-        signed = orjson.loads(opened.payload)
-        cert = read_certificate(signed, "jws")
+        opened = open_token(token, readable_json if parsed_here else None)
+        if parsed_here and opened.payload == readable_json:
+            signed = readable
+        else:
+            signed = orjson.loads(opened.payload)
+        # signed payloads are in the canonical form this reads fastest; the same rules apply
+        cert = read_canonical_certificate(signed, "jws")
     except DomainError as e:
         add(
             "structure",
@@ -220,10 +253,9 @@ def verify(
     )
 
     # copy: the same JSON text once keys are sorted (so 1 and true, 1 and 1.0 differ)
-    try:
-        same_copy = orjson.dumps(readable, option=_SORTED) == orjson.dumps(signed, option=_SORTED)
-    except TypeError:  # the copy holds something JSON has not (a caller's own object)
-        same_copy = False
+    same_copy = signed is readable or (
+        readable_json is not None and readable_json == _sorted_json(signed)
+    )
     differences = [] if same_copy else _differences(readable, signed, "") or ["certificate"]
     if differences:
         add(
@@ -233,7 +265,7 @@ def verify(
             fields=", ".join(differences[:5]) + (" ..." if len(differences) > 5 else ""),
         )
     else:
-        add("copy", Outcome.OK, N_("the readable copy is the signed certificate"))
+        done.append(_SAME_COPY)
 
     # signature
     key = trust.get(opened.kid)
@@ -308,10 +340,15 @@ def verify(
         held = standing(key, issued_on, known_since)
         add("key", Outcome.OK if held.ok else Outcome.FAILED, held.reason, **held.params)
     if registry is None:
+        done.append(_OFFLINE)
+    elif record is None and registry.issues_for(cert.issuing_authority):
+        # signed with our key yet never issued here: a leaked key, or a forgery
         add(
             "status",
-            Outcome.NOT_CHECKED,
-            N_("not checked: offline, no register of revocations was consulted"),
+            Outcome.FAILED,
+            N_("this node issues the certificates of %(authority)s and never issued %(number)s"),
+            authority=cert.issuing_authority,
+            number=cert.number,
         )
     elif record is None:
         add(
@@ -358,8 +395,7 @@ def verify(
     elif form.validity is None:
         add("validity", Outcome.OK, N_("%(form)s sets no validity period"), form=form.title)
     else:
-        # "valid for one year from the date on which it is issued": the issue day is the first
-        last = add_months(issued_on, form.validity.months) - timedelta(days=1)
+        last = last_valid_day(issued_on, form.validity.months)
         add(
             "validity",
             Outcome.OK if at <= last else Outcome.FAILED,
@@ -390,6 +426,14 @@ def verify(
         else:
             add("form", Outcome.OK, N_("it meets %(form)s"), form=form.title)
     return Verdict(tuple(done), cert, at)
+
+
+def _sorted_json(value: Any) -> bytes | None:
+    """The value's JSON text with keys sorted; None if it holds what JSON has not."""
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except TypeError:  # a caller's own object, or an integer beyond 64 bits
+        return None
 
 
 def _envelope(document: Any) -> tuple[Any, str | None, str | None]:

@@ -6,27 +6,37 @@ issuing body adds at issue (the number, the certification).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any
+
 from opencustoms.certificates.forms.loader import FormProfile
-from opencustoms.certificates.model import Certificate
+from opencustoms.certificates.model import Certificate, Item
 from opencustoms.kernel.dates import add_months
 from opencustoms.kernel.errors import N_, Finding
 
 
 def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
     found: list[Finding] = []
-    for req in form.required:
-        if req.stage == "issue" and stage != "issue":
-            continue
-        for path in req.fields:
-            for where in _missing(cert, path):
-                found.append(
-                    Finding(
-                        "certificate.required",
-                        N_("%(field)s: %(form)s requires it (%(section)s)"),
-                        {"field": where, "form": form.title, "section": req.cite.section},
-                        field=where,
+    # A verifier validates every certificate it reads, and most lack nothing: their
+    # required fields are read all at once first, and gone through path by path, for
+    # the findings in order, only when one of them is empty
+    if _lacks_some(cert, _plan(form, stage)):
+        for req in form.required:
+            if req.stage == "issue" and stage != "issue":
+                continue
+            for path in req.fields:
+                for where in _missing(cert, path):
+                    found.append(
+                        Finding(
+                            "certificate.required",
+                            N_("%(field)s: %(form)s requires it (%(section)s)"),
+                            {"field": where, "form": form.title, "section": req.cite.section},
+                            field=where,
+                        )
                     )
-                )
     if form.max_items is not None and len(cert.items) > form.max_items:
         found.append(
             Finding(
@@ -37,9 +47,9 @@ def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
             )
         )
     for index, item in enumerate(cert.items):
-        where = f"items[{index}]"
         if item.criterion is None:
             continue  # required or not, the form's requirements have said so
+        where = f"items[{index}]"
         if form.criteria is not None and item.criterion not in form.criteria:
             found.append(
                 Finding(
@@ -82,6 +92,7 @@ def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
     return found
 
 
+@lru_cache(maxsize=4096)  # a form has a few codes, and the verifier asks for each item
 def _uses(criterion: str, codes: tuple[str, ...]) -> bool:
     """'RVC' covers 'RVC40' and 'RVC 40%': the form prints the code with its figure; and
     'CTH + RVC 40%': a combination rule uses each of its parts (Form AK, Overleaf Note 3(c))."""
@@ -124,6 +135,63 @@ def _retroactive(cert: Certificate, form: FormProfile) -> list[Finding]:
             )
         )
     return out
+
+
+# what `_lacks_some` reads: the certificate's required fields, and each item's
+_Getter = Callable[[Any], tuple[Any, ...]]
+_Plan = tuple[_Getter | None, _Getter | None]
+_PLANS: dict[tuple[int, str], tuple[FormProfile, _Plan | None]] = {}
+_CERTIFICATE_FIELDS = frozenset(f.name for f in fields(Certificate))
+_ITEM_FIELDS = frozenset(f.name for f in fields(Item))
+
+
+def _plan(form: FormProfile, stage: str) -> _Plan | None:
+    """How to read a form's required fields at a stage all at once; None if it names a
+    field that is not the model's (then `_missing` says what it makes of it)."""
+    cached = _PLANS.get((id(form), stage))
+    if cached is not None and cached[0] is form:  # held here, so its id is not reused
+        return cached[1]
+    heads: list[str] = []
+    rests: list[str] = []
+    for req in form.required:
+        if req.stage == "issue" and stage != "issue":
+            continue
+        for path in req.fields:
+            head, _dot, rest = path.partition(".")
+            if head == "items" and rest:
+                rests.append(rest)
+            else:
+                heads.append(head)  # as `_missing` reads it: "exporter.name" is the exporter
+    plan = None
+    if _CERTIFICATE_FIELDS.issuperset(heads) and _ITEM_FIELDS.issuperset(rests):
+        plan = (_getter(heads), _getter(rests))
+    if len(_PLANS) > 1_000:  # a bound, for forms built on the fly (tests)
+        _PLANS.clear()
+    _PLANS[(id(form), stage)] = (form, plan)
+    return plan
+
+
+def _getter(names: list[str]) -> _Getter | None:
+    if not names:
+        return None
+    get = attrgetter(*names)  # one value for one name, a tuple for more
+    return get if len(names) > 1 else lambda obj: (get(obj),)
+
+
+def _lacks_some(cert: Certificate, plan: _Plan | None) -> bool:
+    """Whether a required field is empty (None or ""), as `_missing` would find."""
+    if plan is None:
+        return True
+    of_certificate, of_item = plan
+    if of_certificate is not None and _empty_among(of_certificate(cert)):
+        return True
+    return of_item is not None and any(_empty_among(of_item(item)) for item in cert.items)
+
+
+def _empty_among(values: tuple[Any, ...]) -> bool:
+    # `_missing`'s `in (None, "")`, without asking a Decimal whether it equals None or ""
+    # (it first asks whether they are numbers, an abstract class, which is slow)
+    return any(value is None or (isinstance(value, str) and not value) for value in values)
 
 
 def _missing(cert: Certificate, path: str) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     false,
     insert,
     or_,
@@ -206,24 +207,30 @@ class SqlAccounts:
         return [_mandate(r) for r in rows]
 
 
+_INSERT_AUDIT = insert(t.audit_events)
+
+
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self.s = session
 
     def append(self, event: AuditEvent) -> None:
+        # the statement is built once and its values bound per call: every change is audited,
+        # and building an INSERT with its values costs more than running it
         self.s.execute(
-            insert(t.audit_events).values(
-                id=event.id,
-                at=event.at,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                organisation_id=event.organisation_id,
-                actor_account_id=event.actor_account_id,
-                actor_organisation_id=event.actor_organisation_id,
-                request_id=event.request_id,
-                details=event.details,
-            )
+            _INSERT_AUDIT,
+            {
+                "id": event.id,
+                "at": event.at,
+                "action": event.action,
+                "object_type": event.object_type,
+                "object_id": event.object_id,
+                "organisation_id": event.organisation_id,
+                "actor_account_id": event.actor_account_id,
+                "actor_organisation_id": event.actor_organisation_id,
+                "request_id": event.request_id,
+                "details": event.details,
+            },
         )
 
     def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]:
@@ -430,6 +437,18 @@ def _key(row: Row[Any]) -> PublicKey:
     )
 
 
+# built once, values bound per call (see SqlAuditLog.append)
+_INSERT_CERTIFICATE = insert(t.certificates)
+_UPDATE_CERTIFICATE = (
+    update(t.certificates)
+    .where(t.certificates.c.id == bindparam("_id"), t.certificates.c.version == bindparam("_was"))
+    .values(
+        {c.name: bindparam(c.name) for c in t.certificates.c if c.name not in ("id", "created_at")}
+    )
+)
+_INSERT_EVENT = insert(t.certificate_events)
+
+
 class SqlCertificates:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -437,27 +456,22 @@ class SqlCertificates:
     def add(self, record: StoredCertificate) -> None:
         try:
             with self.s.begin_nested():
-                self.s.execute(insert(t.certificates).values(**_certificate_row(record)))
+                self.s.execute(_INSERT_CERTIFICATE, _certificate_row(record))
         except IntegrityError:
             if record.number and self.by_number(record.authority, record.number):
                 raise number_taken(record.authority, record.number) from None
             raise
 
     def save(self, record: StoredCertificate) -> None:
-        c = t.certificates
         row = _certificate_row(record)
-        del row["id"], row["created_at"]
+        row["_id"], row["_was"] = row.pop("id"), record.version - 1
+        del row["created_at"]
         try:
-            with self.s.begin_nested():
-                done = self.s.execute(
-                    update(c)
-                    .where(c.c.id == record.id, c.c.version == record.version - 1)
-                    .values(**row)
-                )
+            done = self.s.execute(_UPDATE_CERTIFICATE, row)
         except IntegrityError:
-            if record.number and self.by_number(record.authority, record.number):
-                raise number_taken(record.authority, record.number) from None
-            raise
+            # the one unique key an update can break: (authority, number). No savepoint: the
+            # transaction fails whole, and the number is named without asking the database
+            raise number_taken(record.authority, record.number or "") from None
         if cast(CursorResult[Any], done).rowcount != 1:
             raise stale(record.label)
 
@@ -498,18 +512,18 @@ class SqlCertificates:
         return [_certificate(r) for r in self.s.execute(query)]
 
     def append(self, event: Event) -> None:
-        try:
-            with self.s.begin_nested():
-                self.s.execute(
-                    insert(t.certificate_events).values(
-                        certificate_id=event.certificate_id,
-                        seq=event.seq,
-                        kind=event.kind.value,
-                        at=event.at,
-                        actor_account_id=event.actor_account_id,
-                        details=event.details,
-                    )
-                )
+        try:  # no savepoint: a taken (certificate, seq) fails the transaction whole
+            self.s.execute(
+                _INSERT_EVENT,
+                {
+                    "certificate_id": event.certificate_id,
+                    "seq": event.seq,
+                    "kind": event.kind.value,
+                    "at": event.at,
+                    "actor_account_id": event.actor_account_id,
+                    "details": event.details,
+                },
+            )
         except IntegrityError:
             raise stale(event.certificate_id) from None
 

@@ -8,9 +8,9 @@ the signature uses the key the trust list holds for that `kid`.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 from joserfc import jws
+from joserfc.jwk import ECKey, OKPKey
 
 from opencustoms.kernel.errors import N_, InvalidInput
 from opencustoms.trust.keys import Algorithm, PublicKey, public_key
@@ -30,9 +31,23 @@ TYPE = "application/opencustoms+jws"  # the header's typ: what kind of object th
 
 def sign(payload: bytes, key: PublicKey, private_pem: bytes, passphrase: str) -> str:
     """The compact JWS of `payload`, signed with the key's private half."""
-    private = open_private_key(private_pem, passphrase, key.algorithm)
+    private = opened_private_key(private_pem, passphrase, key.algorithm)
     header = {"alg": key.algorithm.value, "kid": key.kid, "typ": TYPE}
     return jws.serialize_compact(header, payload, private, algorithms=[key.algorithm.value])
+
+
+@lru_cache(maxsize=16)
+def opened_private_key(private_pem: bytes, passphrase: str, algorithm: Algorithm) -> OKPKey | ECKey:
+    """The private key from its encrypted PEM, opened once for each PEM and passphrase.
+
+    Opening it (the PEM's key derivation, then the import) costs several
+    signatures, and an issuing node signs with the same key all day. The opened
+    key is kept in this process's memory only, under the PEM and passphrase that
+    opened it (which the process holds anyway); the key stays encrypted at rest.
+    Only a caller with both gets it: another passphrase or PEM is another entry,
+    opened (or refused) the long way, and a refusal is not kept.
+    """
+    return open_private_key(private_pem, passphrase, algorithm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +60,35 @@ class Opened:
     signature: bytes = b""
 
 
-def open_token(token: str) -> Opened:
-    """The header and payload of a compact JWS, or why it is not one."""
+def open_token(token: str, expected: bytes | None = None) -> Opened:
+    """The header and payload of a compact JWS, or why it is not one.
+
+    `expected`: the payload the caller thinks the token carries (a signed
+    document's readable copy, say). When the token's payload part is exactly its
+    base64url encoding, `expected` is the payload, and is not decoded again:
+    encoding costs a third of decoding. Either way the payload is the bytes received.
+    """
     parts = token.strip().split(".")
     if len(parts) != 3 or not all(parts):
         raise _bad(N_("a compact JWS has three dot-separated parts"))
     try:
         header = orjson.loads(b64url_decode(parts[0]))
-        payload = b64url_decode(parts[1])
+        if expected is not None and parts[1] == b64url_encode(expected):
+            payload = expected
+        else:
+            payload = b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
     except (ValueError, binascii.Error):
         raise _bad(N_("a part is not base64url-encoded JSON")) from None
+    if b64url_encode(signature) != parts[2]:
+        # base64 leaves slack (unused bits, padding, stray characters): one signature, one text
+        raise _bad(N_("the signature is not written as RFC 7515 base64url"))
     if not isinstance(header, dict) or not isinstance(header.get("kid"), str):
         raise _bad(N_("the protected header names no key (kid)"))
-    try:
-        algorithm = Algorithm(str(header.get("alg")))
-    except ValueError:
-        raise _bad(N_("the algorithm is not one opencustoms accepts (Ed25519, ES256)")) from None
+    alg = header.get("alg")
+    algorithm = _ALGORITHMS.get(alg) if isinstance(alg, str) else None
+    if algorithm is None:
+        raise _bad(N_("the algorithm is not one opencustoms accepts (Ed25519, ES256)"))
     signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
     return Opened(header, payload, header["kid"], algorithm, signing_input, signature)
 
@@ -86,9 +113,9 @@ def opened_signature_valid(opened: Opened, key: PublicKey) -> bool:
     if opened.algorithm is not key.algorithm or opened.kid != key.kid:
         return False  # never let a token choose how, or by which key, it is checked
     message, signature = opened.signing_input, opened.signature
-    verifier = _verifier(key)
+    verifier, edwards = _verifier(key)
     try:
-        if isinstance(verifier, Ed25519PublicKey):
+        if edwards:
             verifier.verify(signature, message)
         elif isinstance(verifier, EllipticCurvePublicKey) and len(signature) == 64:
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
@@ -100,22 +127,41 @@ def opened_signature_valid(opened: Opened, key: PublicKey) -> bool:
     return True
 
 
-_VERIFIERS: dict[tuple[str, tuple[tuple[str, str], ...]], object] = {}
+_VERIFIERS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Any, bool]] = {}
 
 
-def _verifier(key: PublicKey) -> object:
-    """The `cryptography` public key for a trust-list key, built once."""
-    ident = (key.kid, tuple(sorted(key.jwk.items())))
+def _verifier(key: PublicKey) -> tuple[Any, bool]:
+    """The `cryptography` public key for a trust-list key, built once, and whether it is
+    an Ed25519 key (asked once too: `isinstance` against its abstract class is slow)."""
+    # the members as the trust list gives them; the same key in another order is built twice
+    ident = (key.kid, tuple(key.jwk.items()))
     found = _VERIFIERS.get(ident)
     if found is None:
         if len(_VERIFIERS) > 10_000:  # a bound, for a node that meets very many keys
             _VERIFIERS.clear()
-        found = _VERIFIERS[ident] = public_key(key).get_op_key("verify")
+        verifier = public_key(key).get_op_key("verify")
+        found = _VERIFIERS[ident] = (verifier, isinstance(verifier, Ed25519PublicKey))
     return found
 
 
+_ALGORITHMS = {a.value: a for a in Algorithm}
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def b64url_decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    # `base64.urlsafe_b64decode`, without its layers of Python: the same (lenient) reading,
+    # and ValueError for text beyond ASCII
+    if "+" in part or "/" in part or "=" in part:  # base64, not JWS base64url (RFC 7515, 2)
+        raise ValueError("not base64url")
+    padded = part.encode("ascii") + b"=" * (-len(part) % 4)
+    # strict: a character outside the alphabet is an error, not skipped
+    return binascii.a2b_base64(padded.translate(_FROM_URLSAFE), strict_mode=True)
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding, as JWS writes it (RFC 7515, section 2)."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE, b"=").decode("ascii")
 
 
 def _bad(reason: str) -> InvalidInput:

@@ -234,11 +234,15 @@ def test_a_rotated_key_still_verifies_what_it_signed_while_valid(signer):
 
 
 class _Register:
-    def __init__(self, record):
+    def __init__(self, record, ours=()):
         self._record = record
+        self._ours = ours
 
     def record(self, authority, number):
         return self._record if (authority, number) == ("KR-KCS", SAMPLE["number"]) else None
+
+    def issues_for(self, authority):
+        return authority in self._ours
 
 
 def _record(document, **changes):
@@ -304,3 +308,40 @@ def test_only_an_issued_certificate_is_signed_and_only_by_its_authority(signer, 
         sign_certificate(
             cert, FORMS["rcep-co"], replace(key, valid_from=date(2026, 7, 1)), pem, PASS
         )
+
+
+def test_a_certificate_of_this_nodes_own_authority_it_never_issued_fails(signer):
+    document = _signed(signer)
+    verdict = verify(document, ON, _trust(signer), FORMS, _Register(None, ours=("KR-KCS",)))
+    assert _failed(verdict) == {"status"}
+    assert "never issued KR-KCS-2026-000123" in verdict.check("status").render()
+
+
+@pytest.mark.parametrize(
+    ("issued", "months", "last"),
+    [
+        (date(2026, 6, 2), 12, date(2027, 6, 1)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),  # no 29 February: the month's last day
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2026, 3, 1), 24, date(2028, 2, 29)),
+        (date(9999, 6, 1), 12, date(9999, 12, 31)),  # the calendar's end, not a crash
+    ],
+)
+def test_the_last_day_of_validity(issued, months, last):
+    from opencustoms.certificates.signed import last_valid_day
+
+    assert last_valid_day(issued, months) == last
+
+
+def test_a_signature_written_otherwise_than_its_one_text_fails(signer):
+    document = _signed(signer)
+    header, body, signature = document["jws"].split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = signature[-1]
+    # the last character of a 64-byte signature carries 4 unused bits
+    sibling = next(
+        c for c in alphabet if c != last and alphabet.index(c) >> 4 == alphabet.index(last) >> 4
+    )
+    for text in (signature[:-1] + sibling, signature + "==", signature[:10] + "!" + signature[10:]):
+        verdict = verify({**document, "jws": f"{header}.{body}.{text}"}, ON, _trust(signer), FORMS)
+        assert not verdict.valid, text
