@@ -8,9 +8,11 @@ from __future__ import annotations
 import sys
 import xml.etree.ElementTree as ET  # noqa: N817
 
+# the test modules that drive headless Chromium
+BROWSER_MODULES = {"test_browser", "test_verify_page"}
 REQUIRED = {
     "PostgreSQL": lambda name, cls: "postgresql" in name,
-    "browser": lambda name, cls: cls.endswith("test_browser"),
+    "browser": lambda name, cls: cls.rsplit(".", 1)[-1] in BROWSER_MODULES,
 }
 
 
