@@ -97,7 +97,8 @@ def test_a_number_typed_in_then_revoked_and_in_korean(server, browser, issued):
         assert page.locator(".verdict").get_attribute("data-valid") == "false"
         status = page.locator("li[data-check=status]")
         assert status.get_attribute("data-outcome") == "failed"
-        assert "goods found not originating" in status.inner_text()
+        assert "revoked by its issuing authority" in status.inner_text()
+        assert "goods found not originating" not in status.inner_text()  # the officer's reason
 
         page.goto(f"{server}/verify/KR-KCS/{number}?lang=ko")
         assert "유효하지 않음" in page.locator(".verdict").inner_text()

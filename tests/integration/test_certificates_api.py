@@ -139,3 +139,38 @@ def test_bad_input_is_a_problem_with_every_finding(client, actors, application):
     assert r.status_code == 200
     assert r.json()["valid"] is False
     assert r.json()["checks"][0]["outcome"] == "failed"
+
+
+def test_hostile_bodies_get_a_problem_not_a_crash(client, actors):
+    exporter = actors["exporter"]
+    for body in (b"\xff\xfe not utf-8", b"[" * 100_000 + b"]" * 100_000):
+        r = client.post(
+            "/api/v1/certificates",
+            content=body,
+            headers={**exporter.headers, "Content-Type": "application/json"},
+        )
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"] == PROBLEM
+
+
+def test_the_public_page_refuses_odd_numbers_and_hides_reasons(client, actors, application):
+    exporter, officer = actors["exporter"], actors["officer"]
+    cid = client.post("/api/v1/certificates", json=application, headers=exporter.headers).json()[
+        "id"
+    ]
+    number = client.post(
+        f"/api/v1/certificates/{cid}/issue", json={"place": "Busan"}, headers=officer.headers
+    ).json()["number"]
+    client.post(
+        f"/api/v1/certificates/{number}/revoke",
+        json={"reason": "invoice INV-7 forged"},
+        headers=officer.headers,
+    )
+    page = client.get(f"/verify/KR-KCS/{number}")
+    assert "revoked by its issuing authority" in page.text
+    assert "INV-7" not in page.text
+    signed = client.get(f"/api/v1/certificates/{cid}/signed", headers=exporter.headers).json()
+    assert "INV-7" not in client.post("/api/v1/verify", json=signed).text
+    r = client.get("/verify", params={"number": "a/b", "authority": "KR-KCS"})
+    assert r.status_code == 400
+    assert "is not a certificate number" in r.text

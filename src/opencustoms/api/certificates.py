@@ -17,6 +17,7 @@ from opencustoms.accounts.service import Context
 from opencustoms.certificates.io import certificate_json, read_certificate
 from opencustoms.certificates.lifecycle import Status
 from opencustoms.i18n import _
+from opencustoms.kernel.errors import N_, InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["Certificates of origin"])
 
@@ -63,9 +64,14 @@ async def apply(
     determination (`"determination": id`) to be filled from it; every problem is
     reported at once."""
     body = await request.body()
-    record = services(request).certificates.apply_document(
-        ctx, body.decode("utf-8", "replace"), "request body", draft
-    )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput.of(
+            "certificate.not_utf8",
+            N_("The request body is not UTF-8 text: send the JSON as UTF-8."),
+        ) from None
+    record = services(request).certificates.apply_document(ctx, text, "request body", draft)
     return presenters.certificate(record)
 
 
@@ -183,5 +189,5 @@ async def verify(
     every check with its reason."""
     svc = services(request).certificates
     body = await request.body()
-    verdict = svc.verify(body, on or svc.today())
+    verdict = svc.verify(body, on or svc.today(), public=True)
     return presenters.verdict(verdict, _)

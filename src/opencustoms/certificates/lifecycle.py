@@ -175,11 +175,19 @@ def check_number_format(fmt: str) -> None:
         for _lit, name, spec, _conv in parts or []
         if name is not None
     )
-    if parts is None or "seq" not in names or not names <= _FIELDS or not specs_ok:
+    # numbers travel in URLs (the QR code's) and file names: letters, digits, . _ : - only
+    literal_ok = all(re.fullmatch(r"[A-Za-z0-9._:-]*", lit) for lit, *_rest in parts or [])
+    if (
+        parts is None
+        or "seq" not in names
+        or not names <= _FIELDS
+        or not specs_ok
+        or not literal_ok
+    ):
         raise InvalidInput.of(
             "certificate.bad_number_format",
             N_(
-                "'%(value)s' is not a certificate number format: use {authority}, {year} and {seq} (e.g. {seq:06d}); {seq} is required"
+                "'%(value)s' is not a certificate number format: use {authority}, {year} and {seq} (e.g. {seq:06d}), joined by letters, digits, '.', '_', ':' or '-'; {seq} is required"
             ),
             field="certificate_number_format",
             value=fmt[:80],

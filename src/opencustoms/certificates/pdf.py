@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import noto_cjk_sans_otc
 import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.errors import FPDFException
+from fpdf.fonts import TTFFont
 
 from opencustoms.certificates.forms.loader import FormProfile
+from opencustoms.certificates.io import certificate_json
 from opencustoms.certificates.layouts import Box, layout_of
 from opencustoms.certificates.model import Certificate
-from opencustoms.kernel.errors import N_
+from opencustoms.kernel.errors import N_, DomainError, Finding
 
 _FONT = "NotoSansCJK"
 _KOREAN = 1  # the collection's Korean member: Hangul forms by default
@@ -37,6 +41,27 @@ def render_pdf(
     translate: Callable[[str], str],
 ) -> bytes:
     """The certificate as a PDF; `qr` is the QR code's text (None before issue)."""
+    try:
+        return _render(cert, form, qr, printed_at, status, translate)
+    except (ValueError, FPDFException):  # a box longer than a page, past validation's limits
+        raise DomainError(
+            Finding(
+                "certificate.does_not_fit",
+                N_(
+                    "A box of this certificate holds more than fits on a page; it cannot be printed."
+                ),
+            )
+        ) from None
+
+
+def _render(
+    cert: Certificate,
+    form: FormProfile,
+    qr: str | None,
+    printed_at: datetime,
+    status: str,
+    translate: Callable[[str], str],
+) -> bytes:
     tr = translate
     layout = layout_of(form.id)
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -45,6 +70,10 @@ def render_pdf(
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(True, margin=_MARGIN + 6)
     pdf.add_font(_FONT, fname=str(noto_cjk_sans_otc.FONT_PATH), collection_font_number=_KOREAN)
+    pdf.set_font(_FONT, size=9)
+    font = pdf.current_font
+    assert isinstance(font, TTFFont)  # the font just added
+    _all_printable(cert, font.cmap)
     pdf.add_page()
     width = _PAGE_WIDTH - 2 * _MARGIN
 
@@ -138,6 +167,32 @@ def render_pdf(
     pdf.set_font(_FONT, size=7)
     pdf.multi_cell(width - _QR_SIZE - 4, 3.6, note)
     return bytes(pdf.output())
+
+
+def _all_printable(cert: Certificate, cmap: Any) -> None:
+    """Refuse to print what the font would leave out: a name that prints blank is worse
+    than no print. (Thai, Khmer, Lao, Myanmar and other scripts need fonts not yet shipped.)"""
+    missing: list[str] = []
+    stack: list[Any] = [certificate_json(cert)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            missing += [c for c in value if not c.isspace() and ord(c) not in cmap]
+    if missing:
+        shown = "".join(dict.fromkeys(missing))[:10]
+        raise DomainError(
+            Finding(
+                "certificate.unprintable",
+                N_(
+                    "The printing font has no letters for '%(chars)s' (U+%(code)04X): this certificate cannot be printed yet; its electronic form is valid as it is."
+                ),
+                {"chars": shown, "code": ord(shown[0])},
+            )
+        )
 
 
 def _box(

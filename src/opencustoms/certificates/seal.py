@@ -51,7 +51,7 @@ def qr_text(public_url: str, authority: str, number: str, seal: str) -> str:
             Finding(
                 "certificate.qr_too_long",
                 N_(
-                    "The QR code would hold %(length)s characters, more than %(max)s: shorten OPENCUSTOMS_PUBLIC_URL."
+                    "The QR code would hold %(length)s characters, more than %(max)s: shorten OPENCUSTOMS_PUBLIC_URL, the authority's id or the number format."
                 ),
                 {"length": len(text), "max": MAX_QR},
             )

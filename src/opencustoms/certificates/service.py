@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -68,6 +69,8 @@ class PublicCheck:
     seal_matches: bool | None  # the seal is intact and names this very certificate
 
 
+_AUTHORITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")  # as trust/keys.py's check_ids
+
 # what only the issuing body fills in: an applicant leaves these out
 _GIVEN_AT_ISSUE = ("number", "certification", "issue_date", "issue_place", "replaces")
 
@@ -106,6 +109,12 @@ class CertificateService:
                 data = json.loads(data)
             except ValueError:
                 read_certificate(data, source)  # says where the JSON breaks
+            except RecursionError:
+                raise InvalidInput.of(
+                    "certificate.too_deep",
+                    N_("%(source)s: nested too deeply to be a certificate."),
+                    source=source,
+                ) from None
         links: dict[int, str] = {}
         self._may_apply(ctx)  # before any determination is looked at: nothing to probe
         if isinstance(data, dict) and isinstance(data.get("form"), str):
@@ -142,6 +151,15 @@ class CertificateService:
             for name in _GIVEN_AT_ISSUE
             if getattr(cert, name) is not None
         ]
+        if cert.issuing_authority and not _AUTHORITY_ID.fullmatch(cert.issuing_authority):
+            found.append(
+                Finding(
+                    "certificate.bad_authority",
+                    N_("issuing_authority: '%(value)s' is not an authority id, e.g. KR-KCS"),
+                    {"value": cert.issuing_authority[:50]},
+                    field="issuing_authority",
+                )
+            )
         if not cert.issuing_authority:
             found.append(
                 Finding(
@@ -440,7 +458,7 @@ class CertificateService:
             trust = {k.kid: k for k in uow.keys.all()}
         if record is None or record.signed is None or record.payload_sha256 is None:
             return PublicCheck(None, None, None, None)
-        verdict = verify(record.signed, at, trust, self._forms, self)
+        verdict = verify(record.signed, at, trust, self._forms, _Public(self))
         sealed = matches = None
         if seal:
             sealed = check_seal(seal, trust)
@@ -452,16 +470,12 @@ class CertificateService:
             )
         return PublicCheck(record, verdict, sealed, matches)
 
-    def issues_for(self, authority: str) -> bool:
-        with self._uow() as uow:
-            keys = list(uow.keys.all(authority))
-        for key in keys:
-            try:
-                self._private_pem(key.kid)
-            except NotFound:
-                continue  # a partner's key
-            return True
-        return False
+    def signed_here(self, kid: str) -> bool:
+        try:
+            self._private_pem(kid)
+        except NotFound:
+            return False  # a partner's key
+        return True
 
     def record(self, authority: str, number: str) -> Record | None:
         """This node's trusted record of a certificate (the verifier's register)."""
@@ -478,13 +492,18 @@ class CertificateService:
         return Record(found.status.value, known, found.reason, replaced_by)
 
     def verify(
-        self, document: Any, at: date, trust: Mapping[str, PublicKey] | None = None
+        self,
+        document: Any,
+        at: date,
+        trust: Mapping[str, PublicKey] | None = None,
+        public: bool = False,
     ) -> Verdict:
-        """Verify a signed document against this node's trust list and register."""
+        """Verify a signed document against this node's trust list and register; for the
+        `public`, a revocation says that it was revoked, not the officer's reasons."""
         if trust is None:
             with self._uow() as uow:
                 trust = {k.kid: k for k in uow.keys.all()}
-        return verify(document, at, trust, self._forms, self)
+        return verify(document, at, trust, self._forms, _Public(self) if public else self)
 
     def today(self) -> date:
         return self._clock.now().astimezone(self._zone).date()
@@ -549,6 +568,7 @@ class CertificateService:
             self._private_pem(key.kid),
             self._passphrase() or "",
         )
+        qr_text(self._public_url, record.authority, number, seal)  # it must print: else refuse now
         return self._move(
             uow,
             ctx,
@@ -718,6 +738,20 @@ class CertificateService:
                 "certificate.not_an_exporter",
                 N_("Only an exporter or producer applies for a certificate of origin."),
             )
+
+
+class _Public:
+    """The register as the public sees it: statuses without the reasons behind them."""
+
+    def __init__(self, register: CertificateService) -> None:
+        self._register = register
+
+    def record(self, authority: str, number: str) -> Record | None:
+        found = self._register.record(authority, number)
+        return replace(found, reason=None) if found else None
+
+    def signed_here(self, kid: str) -> bool:
+        return self._register.signed_here(kid)
 
 
 def _links_kept(old: StoredCertificate, new: Certificate) -> dict[int, str]:

@@ -132,9 +132,9 @@ _OFFLINE = Check(
 class Registry(Protocol):
     def record(self, authority: str, number: str) -> Record | None: ...
 
-    def issues_for(self, authority: str) -> bool:
-        """Whether this node issues the authority's certificates (it holds its private keys):
-        then a certificate of that authority it has no record of was not issued."""
+    def signed_here(self, kid: str) -> bool:
+        """Whether this node holds the private key `kid`: then a certificate signed with it
+        that the node has no record of was never issued (a leaked key, or a forgery)."""
         ...
 
 
@@ -341,13 +341,13 @@ def verify(
         add("key", Outcome.OK if held.ok else Outcome.FAILED, held.reason, **held.params)
     if registry is None:
         done.append(_OFFLINE)
-    elif record is None and registry.issues_for(cert.issuing_authority):
+    elif record is None and registry.signed_here(opened.kid):
         # signed with our key yet never issued here: a leaked key, or a forgery
         add(
             "status",
             Outcome.FAILED,
-            N_("this node issues the certificates of %(authority)s and never issued %(number)s"),
-            authority=cert.issuing_authority,
+            N_("signed with this node's key %(kid)s, yet this node never issued %(number)s"),
+            kid=opened.kid,
             number=cert.number,
         )
     elif record is None:
@@ -365,12 +365,10 @@ def verify(
             number=cert.number,
         )
     elif record.status == "revoked":
-        add(
-            "status",
-            Outcome.FAILED,
-            N_("revoked: %(why)s"),
-            why=record.reason or "-",
-        )
+        if record.reason:
+            add("status", Outcome.FAILED, N_("revoked: %(why)s"), why=record.reason)
+        else:  # the public is told that, not the officer's reasons
+            add("status", Outcome.FAILED, N_("revoked by its issuing authority"))
     elif record.status == "replaced":
         add(
             "status",

@@ -89,6 +89,7 @@ def validate(cert: Certificate, form: FormProfile, stage: str) -> list[Finding]:
         )
     if stage == "issue":
         found.extend(_retroactive(cert, form))
+    found.extend(_too_long(cert))
     return found
 
 
@@ -203,3 +204,55 @@ def _missing(cert: Certificate, path: str) -> list[str]:
             if getattr(item, rest) in (None, "")
         ]
     return [path] if getattr(cert, head, None) in (None, "") else []
+
+
+# What fits the paper: a form's boxes hold so much, and a certificate must print. The
+# limits are generous for real goods and parties, and keep every box on its page.
+_LIMITS = {"name": 200, "address": 400, "description": 1000, "marks": 300, "packages": 300}
+_OTHER_TEXT = 200
+_MAX_ITEM_NUMBER = 999
+
+
+def _too_long(cert: Certificate) -> list[Finding]:
+    texts: list[tuple[str, str | None]] = []
+    for role in ("exporter", "importer", "producer"):
+        p = getattr(cert, role)
+        texts += [(f"{role}.name", getattr(p, "name", None)),
+                  (f"{role}.address", getattr(p, "address", None))]  # fmt: skip
+    for i, item in enumerate(cert.items):
+        w = f"items[{i}]"
+        texts += [
+            (f"{w}.description", item.description),
+            (f"{w}.marks", item.marks),
+            (f"{w}.packages", item.packages),
+            (f"{w}.unit", item.unit),
+            (f"{w}.criterion", item.criterion),
+            (f"{w}.invoice.number", getattr(item.invoice, "number", None)),
+        ]
+    t = cert.transport
+    texts += [("transport.vessel_or_flight", getattr(t, "vessel_or_flight", None)),
+              ("transport.port_of_discharge", getattr(t, "port_of_discharge", None)),
+              ("transport.route", getattr(t, "route", None)),
+              ("remarks.text", getattr(cert.remarks, "text", None))]  # fmt: skip
+    found = [
+        Finding(
+            "certificate.too_long",
+            N_("%(field)s: at most %(max)s characters fit the form, not %(count)s"),
+            {"field": where, "max": limit, "count": len(value)},
+            field=where,
+        )
+        for where, value in texts
+        if isinstance(value, str)
+        and len(value) > (limit := _LIMITS.get(where.rsplit(".", 1)[-1], _OTHER_TEXT))
+    ]
+    found += [
+        Finding(
+            "certificate.item_number",
+            N_("%(field)s.number: items are numbered 1 to %(max)s"),
+            {"field": f"items[{i}]", "max": _MAX_ITEM_NUMBER},
+            field=f"items[{i}].number",
+        )
+        for i, item in enumerate(cert.items)
+        if isinstance(item.number, int) and item.number > _MAX_ITEM_NUMBER
+    ]
+    return found

@@ -471,7 +471,9 @@ class SqlCertificates:
         except IntegrityError:
             # the one unique key an update can break: (authority, number). No savepoint: the
             # transaction fails whole, and the number is named without asking the database
-            raise number_taken(record.authority, record.number or "") from None
+            if record.number is None:
+                raise
+            raise number_taken(record.authority, record.number) from None
         if cast(CursorResult[Any], done).rowcount != 1:
             raise stale(record.label)
 

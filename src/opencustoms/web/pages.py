@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from typing import Annotated, Any
 
@@ -257,6 +258,7 @@ def origin_rules(
 
 # Public verification of certificates of origin: no login, and no more than status,
 # validity and the checks (not the parties or goods: numbers can be guessed).
+_CERTIFICATE_REF = re.compile(r"[A-Za-z0-9._:-]{1,80}")  # numbers and authority ids, as issued
 verify_router = APIRouter(include_in_schema=False, dependencies=[guard(Permission.CERT_VERIFY)])
 
 
@@ -267,6 +269,19 @@ def verify_form(
     authority: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """Enter a certificate's number (and its authority, where two authorities share it)."""
+    odd = [v for v in (number, authority) if v and not _CERTIFICATE_REF.fullmatch(v.strip())]
+    if odd:
+        message = _(
+            "'%(value)s' is not a certificate number: letters, digits, '.', '_', ':' and '-'."
+        )
+        return _render(
+            request,
+            "verify.html",
+            400,
+            number="",
+            authorities=[],
+            message=message % {"value": odd[0][:80]},
+        )
     if number and number.strip():
         if authority and authority.strip():
             target = request.app.url_path_for(

@@ -63,3 +63,21 @@ def test_labels_print_in_korean():
     text = "".join(document[0].get_textpage().get_text_range().split())
     document.close()
     assert "원산지결정기준" in text  # box 10, in Korean
+
+
+def test_text_the_font_cannot_show_is_refused_not_left_blank():
+    from opencustoms.kernel.errors import DomainError
+
+    thai = {**SAMPLE, "importer": {**SAMPLE["importer"], "name": "บริษัท สยาม จำกัด"}}
+    with pytest.raises(DomainError, match="cannot be printed yet"):
+        render_pdf(
+            read_certificate(thai), FORMS["rcep-co"], QR, datetime(2026, 6, 2, tzinfo=UTC), "x", _
+        )
+
+
+def test_boxes_longer_than_the_form_holds_are_refused_at_application():
+    from opencustoms.certificates.validation import validate
+
+    long = {**SAMPLE, "items": [{**SAMPLE["items"][0], "description": "x" * 3000, "number": 1000}]}
+    found = {f.field for f in validate(read_certificate(long), FORMS["rcep-co"], "application")}
+    assert {"items[0].description", "items[0].number"} <= found

@@ -261,10 +261,10 @@ def test_a_configured_number_format(world, tmp_path):
         keys.private_pem,
         lambda: PASS,
         zone("Asia/Seoul"),
-        "{authority}/{seq:04d}",
+        "{authority}.{seq:04d}",
     )
-    assert _issued(custom).number == "KR-KCS/0001"
-    for bad in ("{authority}-{year}", "{seq:x}", "{who}-{seq}", "{seq"):
+    assert _issued(custom).number == "KR-KCS.0001"
+    for bad in ("{authority}-{year}", "{seq:x}", "{who}-{seq}", "{seq", "{authority}/{seq}"):
         with pytest.raises(DomainError):
             check_number_format(bad)
 

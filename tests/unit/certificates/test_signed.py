@@ -241,8 +241,8 @@ class _Register:
     def record(self, authority, number):
         return self._record if (authority, number) == ("KR-KCS", SAMPLE["number"]) else None
 
-    def issues_for(self, authority):
-        return authority in self._ours
+    def signed_here(self, kid):
+        return kid in self._ours
 
 
 def _record(document, **changes):
@@ -312,9 +312,12 @@ def test_only_an_issued_certificate_is_signed_and_only_by_its_authority(signer, 
 
 def test_a_certificate_of_this_nodes_own_authority_it_never_issued_fails(signer):
     document = _signed(signer)
-    verdict = verify(document, ON, _trust(signer), FORMS, _Register(None, ours=("KR-KCS",)))
+    key, _pem = signer
+    verdict = verify(document, ON, _trust(signer), FORMS, _Register(None, ours=(key.kid,)))
     assert _failed(verdict) == {"status"}
     assert "never issued KR-KCS-2026-000123" in verdict.check("status").render()
+    # signed by another node of the same authority: not this node's to deny
+    assert verify(document, ON, _trust(signer), FORMS, _Register(None, ours=("other",))).valid
 
 
 @pytest.mark.parametrize(
