@@ -187,7 +187,8 @@ class AuthorityKeys:
                 N_("Set OPENCUSTOMS_KEY_PASSPHRASE: private keys are stored encrypted with it."),
                 field="passphrase",
             )
-        kid = f"{authority}-{valid_from:%Y%m%d}-{secrets.token_hex(3)}"
+        # short: the key id travels in every printed certificate's QR code (see seal.py)
+        kid = f"{authority}-{secrets.token_hex(4)}"
         key, pem = generate(kid, algorithm, authority, country, agreements, valid_from, passphrase)
         uow.keys.add(key)
         self._write_private(kid, pem)

@@ -13,8 +13,8 @@ PASS = "correct horse battery"
 
 @pytest.fixture(scope="module", params=list(Algorithm))
 def signer(request):
-    # as long as a key id this node makes for an authority of 20 characters
-    kid = "KR-KOREA-CUSTOMS-SVC-20260101-0c42e4"
+    # as long as a key id this node makes for an authority of 14 characters
+    kid = "KR-KCS-BUSAN01-0c42e4f1"
     return generate(kid, request.param, "KR-KCS", "KR", ["rcep"], date(2026, 1, 1), PASS)
 
 
@@ -52,3 +52,13 @@ def test_a_public_url_too_long_for_the_code_is_refused(signer):
     seal = make_seal(claims("N-1", "KR-KCS", date(2026, 6, 2), b"x"), key, pem, PASS)
     with pytest.raises(DomainError, match="shorten OPENCUSTOMS_PUBLIC_URL"):
         qr_text("https://" + "a" * 200 + ".example", "KR-KCS", "N-1", seal)
+
+
+def test_an_authority_id_of_fourteen_characters_still_fits(signer):
+    # the authority is named in the URL, the number and the seal: longer ids are refused at
+    # issue (the QR code would not scan from paper), with what to shorten
+    key, pem = signer
+    authority = "KR-KCS-BUSAN01"
+    number = f"{authority}-2026-000001"  # the default number format
+    seal = make_seal(claims(number, authority, date(2026, 6, 2), b"x"), key, pem, PASS)
+    assert len(qr_text("https://verify.customs.go.kr", authority, number, seal)) <= MAX_QR
