@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from opencustoms.cli.common import JsonOption, fail, migrated_services, out, print_json
+from opencustoms.cli.common import (
+    JsonOption,
+    fail,
+    migrated_services,
+    out,
+    print_json,
+    read_text,
+    write_file,
+)
 from opencustoms.i18n import _
 from opencustoms.kernel.dates import legal_date, parse_legal_date
 from opencustoms.trust.keys import Algorithm, PublicKey
@@ -155,15 +163,6 @@ def list_keys(
         )
 
 
-def _write(data: dict[str, object], path: Path) -> None:
-    import json
-
-    try:
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    except OSError as e:
-        fail(_("Cannot write %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
-
-
 @keys.command("export", help=_("An authority's public keys as a JWKS, for its partners."))
 def export_keys(
     authority: str = typer.Option(..., "--authority", help=_("The authority's id, e.g. KR-KCS.")),
@@ -183,7 +182,7 @@ def _export(authority: str | None, target: Path) -> None:
         data = svc.keys.export(authority)
     finally:
         svc.close()
-    _write(data, target)
+    write_file(target, data)
     out.print(
         _("Wrote %(count)s keys to %(path)s.") % {"count": len(data["keys"]), "path": target},
         markup=False,
@@ -192,10 +191,7 @@ def _export(authority: str | None, target: Path) -> None:
 
 @trust.command("import", help=_("Add a partner's keys from its JWKS (checked whole first)."))
 def import_trust(file: Path = typer.Argument(..., help=_("The JWKS file."))) -> None:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(_("Cannot read %(path)s: %(reason)s") % {"path": file, "reason": type(e).__name__})
+    text = read_text(file)
     svc = migrated_services()
     try:
         found = svc.keys.import_trust(text, file.name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,15 @@ from opencustoms.certificates.lifecycle import (
 )
 from opencustoms.certificates.signed import CHECK_LABELS, Verdict
 from opencustoms.certificates.signed import Outcome as CheckOutcome
-from opencustoms.cli.common import JsonOption, fail, migrated_services, out, print_json
+from opencustoms.cli.common import (
+    JsonOption,
+    fail,
+    migrated_services,
+    out,
+    print_json,
+    read_text,
+    write_file,
+)
 from opencustoms.i18n import _
 from opencustoms.kernel.dates import legal_date, parse_legal_date
 
@@ -31,20 +38,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 OPERATOR = Context(None)  # the operator at the command line acts for the node
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(_("Cannot read %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
-
-
-def _write(path: Path, data: Any) -> None:
-    try:
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    except OSError as e:
-        fail(_("Cannot write %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
 
 
 def _writable(path: Path) -> None:
@@ -60,7 +53,7 @@ def _writable(path: Path) -> None:
 def _certificate(path: Path) -> Any:
     from opencustoms.certificates.io import read_certificate
 
-    return read_certificate(_read(path), path.name)
+    return read_certificate(read_text(path), path.name)
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -94,7 +87,7 @@ def apply(
     draft: bool = typer.Option(False, "--draft", help=_("Keep it as a draft: not checked yet.")),
     as_json: bool = JsonOption,
 ) -> None:
-    text = _read(file)
+    text = read_text(file)
     svc = migrated_services()
     try:
         r = svc.certificates.apply_document(OPERATOR, text, file.name, draft=draft)
@@ -189,7 +182,7 @@ def true_copy(
         document = svc.certificates.true_copy(OPERATOR, svc.certificates.get(OPERATOR, ref).id)
     finally:
         svc.close()
-    _write(target, document)
+    write_file(target, document)
     out.print(_("Wrote the certified true copy to %(path)s.") % {"path": target}, markup=False)
 
 
@@ -299,7 +292,7 @@ def export(
         document = svc.certificates.signed_document(OPERATOR, ref)
     finally:
         svc.close()
-    _write(target, document)
+    write_file(target, document)
     out.print(_("Wrote the signed certificate to %(path)s.") % {"path": target}, markup=False)
 
 
@@ -313,10 +306,7 @@ def pdf(
         data = svc.certificates.pdf(OPERATOR, ref, _)
     finally:
         svc.close()
-    try:
-        target.write_bytes(data)
-    except OSError as e:
-        fail(_("Cannot write %(path)s: %(reason)s") % {"path": target, "reason": type(e).__name__})
+    write_file(target, data)
     out.print(_("Wrote %(path)s.") % {"path": target}, markup=False)
 
 
@@ -334,7 +324,7 @@ def verify_cmd(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    text = _read(file)
+    text = read_text(file)
     if trust is not None:
         # offline: the trust list file and the shipped forms, no database; the status is
         # not checked (no register of revocations is at hand)
@@ -344,7 +334,7 @@ def verify_cmd(
         from opencustoms.settings import Settings
         from opencustoms.trust.keys import import_trust_list
 
-        keys = import_trust_list(_read(trust), trust.name)
+        keys = import_trust_list(read_text(trust), trust.name)
         office = zone(Settings().office_timezone)
         day = _day(at, "at") or legal_date(SystemClock().now(), office)
         verdict = verify(text, day, {k.kid: k for k in keys}, shipped_forms())

@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -80,3 +81,22 @@ def migrated_services() -> bootstrap.Services:
             % {"current": current or _("none"), "head": head}
         )
     return svc
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 file's text, or one line saying why it cannot be read (exit 2)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(_("Cannot read %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
+
+
+def write_file(path: Path, data: object) -> None:
+    """Write bytes as they are, anything else as indented UTF-8 JSON; or say why not (exit 2)."""
+    try:
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        fail(_("Cannot write %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
