@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.bench_trust import bare_check_seconds
-from benchmarks.rows import row
+from benchmarks.rows import row, skipped
 from opencustoms import bootstrap
 from opencustoms.accounts.service import OPERATOR
 from opencustoms.certificates.forms.loader import shipped_forms
@@ -99,7 +99,7 @@ def issue_rows(quick: bool) -> list[dict[str, Any]]:
             try:
                 url = stack.enter_context(_fresh_database(engine))
             except Exception as e:  # no server, no rights: say so, and measure the rest
-                out.append(_skipped(f"certificates.issue.{engine}", f"{type(e).__name__}: {e}"))
+                out.append(skipped(f"certificates.issue.{engine}", f"{type(e).__name__}: {e}"))
                 continue
             seconds = _issue_seconds(url, n)
             out.append(
@@ -183,15 +183,3 @@ def _migrated(url: str) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
-
-
-def _skipped(name: str, why: str) -> dict[str, Any]:
-    """A row that says a measure was not made, and why (as `row` gives, with no figures)."""
-    return {
-        "name": name,
-        "operations": 0,
-        "seconds": 0.0,
-        "ops_per_second": 0.0,
-        "microseconds_per_op": 0.0,
-        "note": f"skipped: {why[:120]}",
-    }

@@ -30,8 +30,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_certificates import PASS, SAMPLE, _skipped
-from benchmarks.rows import row
+from benchmarks.bench_certificates import PASS, SAMPLE
+from benchmarks.rows import row, skipped
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.io import read_certificate
 from opencustoms.certificates.signed import sign_certificate, verify
@@ -49,7 +49,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     try:
         theirs = _openattestation_seconds(n)
     except _Skip as e:
-        return [_skipped(name, str(e))]
+        return [skipped(name, str(e))]
     ours = _opencustoms_seconds(n)
     # time per verification, ours over theirs: below 1 means ours is cheaper
     ratio = ours / theirs
