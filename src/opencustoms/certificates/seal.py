@@ -18,12 +18,11 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from joserfc import jws
 
 from opencustoms.kernel.errors import N_, DomainError, Finding, InvalidInput
 from opencustoms.trust.canonical import canonical_bytes
 from opencustoms.trust.keys import PublicKey
-from opencustoms.trust.signing import open_token, opened_private_key, opened_signature_valid
+from opencustoms.trust.signing import open_token, opened_signature_valid, sign
 
 MAX_QR = 400
 
@@ -34,13 +33,9 @@ def claims(number: str, authority: str, issued: date, payload: bytes) -> dict[st
 
 
 def make_seal(values: dict[str, str], key: PublicKey, private_pem: bytes, passphrase: str) -> str:
-    private = opened_private_key(private_pem, passphrase, key.algorithm)
     # no typ: every character counts in the QR code, and the claims' shape ({n, a, d, h}
     # exactly) already tells a seal from a certificate, whose payload is a whole certificate
-    header = {"alg": key.algorithm.value, "kid": key.kid}
-    return jws.serialize_compact(
-        header, canonical_bytes(values), private, algorithms=[key.algorithm.value]
-    )
+    return sign(canonical_bytes(values), key, private_pem, passphrase, typ=None)
 
 
 def qr_text(public_url: str, authority: str, number: str, seal: str) -> str:

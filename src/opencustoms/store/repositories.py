@@ -9,6 +9,7 @@ from typing import Any, Self, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     CursorResult,
     Engine,
     Row,
@@ -21,7 +22,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from opencustoms.accounts.domain import (
     Account,
@@ -83,8 +83,8 @@ def _visible(v: Visibility) -> ColumnElement[bool]:
 
 
 class SqlAccounts:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def add_organisation(self, org: Organisation) -> None:
         self.s.execute(
@@ -211,8 +211,8 @@ _INSERT_AUDIT = insert(t.audit_events)
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def append(self, event: AuditEvent) -> None:
         # the statement is built once and its values bound per call: every change is audited,
@@ -256,8 +256,8 @@ class SqlAuditLog:
 
 
 class SqlIdempotency:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def get(self, scope: str, key: str) -> StoredResponse | None:
         row = self.s.execute(
@@ -297,8 +297,8 @@ class SqlIdempotency:
 
 
 class SqlDeterminations:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def add(self, record: StoredDetermination) -> None:
         try:
@@ -376,8 +376,8 @@ def _determination(row: Row[Any]) -> StoredDetermination:
 
 
 class SqlKeys:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def add(self, key: PublicKey) -> None:
         self.s.execute(insert(t.authority_keys).values(**_key_row(key)))
@@ -450,8 +450,8 @@ _INSERT_EVENT = insert(t.certificate_events)
 
 
 class SqlCertificates:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
 
     def add(self, record: StoredCertificate) -> None:
         try:
@@ -612,9 +612,14 @@ def _certificate(row: Row[Any]) -> StoredCertificate:
 
 
 class SqlUnitOfWork:
-    """One transaction: everything written in it commits together or not at all."""
+    """One transaction: everything written in it commits together or not at all.
 
-    session: Session
+    The repositories run SQLAlchemy Core statements on one connection; there are
+    no mapped objects, so no ORM session sits between them and the database (its
+    bookkeeping cost more per statement than the statements themselves).
+    """
+
+    connection: Connection
     accounts: AccountsRepository
     audit: AuditLog
     idempotency: IdempotencyStore
@@ -622,17 +627,17 @@ class SqlUnitOfWork:
     keys: KeyRepository
     certificates: CertificateRepository
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self._factory = session_factory
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        self._connect = connect
 
     def __enter__(self) -> Self:
-        self.session = self._factory()
-        self.accounts = SqlAccounts(self.session)
-        self.audit = SqlAuditLog(self.session)
-        self.idempotency = SqlIdempotency(self.session)
-        self.determinations = SqlDeterminations(self.session)
-        self.keys = SqlKeys(self.session)
-        self.certificates = SqlCertificates(self.session)
+        self.connection = c = self._connect()
+        self.accounts = SqlAccounts(c)
+        self.audit = SqlAuditLog(c)
+        self.idempotency = SqlIdempotency(c)
+        self.determinations = SqlDeterminations(c)
+        self.keys = SqlKeys(c)
+        self.certificates = SqlCertificates(c)
         return self
 
     def __exit__(
@@ -641,18 +646,15 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()  # a no-op after commit; undoes anything left uncommitted
-        self.session.close()
+        self.connection.rollback()  # a no-op after commit; undoes anything left uncommitted
+        self.connection.close()
 
     def commit(self) -> None:
-        self.session.commit()
+        self.connection.commit()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self.connection.rollback()
 
 
 def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
-    from sqlalchemy.orm import sessionmaker
-
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions)
+    return lambda: SqlUnitOfWork(engine.connect)

@@ -17,9 +17,11 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.hazmat.primitives.hashes import SHA256
-from joserfc import jws
 from joserfc.jwk import ECKey, OKPKey
 
 from opencustoms.kernel.errors import N_, InvalidInput
@@ -29,11 +31,33 @@ from opencustoms.trust.keys import private_key as open_private_key
 TYPE = "application/opencustoms+jws"  # the header's typ: what kind of object this is
 
 
-def sign(payload: bytes, key: PublicKey, private_pem: bytes, passphrase: str) -> str:
-    """The compact JWS of `payload`, signed with the key's private half."""
-    private = opened_private_key(private_pem, passphrase, key.algorithm)
-    header = {"alg": key.algorithm.value, "kid": key.kid, "typ": TYPE}
-    return jws.serialize_compact(header, payload, private, algorithms=[key.algorithm.value])
+def sign(
+    payload: bytes,
+    key: PublicKey,
+    private_pem: bytes,
+    passphrase: str,
+    typ: str | None = TYPE,
+) -> str:
+    """The compact JWS of `payload`, signed with the key's private half.
+
+    Signed with `cryptography`'s key directly (RFC 7515's signing input; for
+    ES256 the raw r||s of RFC 7518 section 3.4), as `opened_signature_valid`
+    checks it: an issuing node signs every certificate and its seal, and the JWS
+    library's layers cost more than the signature. `typ=None` leaves the header's
+    typ out (a seal, where every character of the QR code counts).
+    """
+    private = opened_private_key(private_pem, passphrase, key.algorithm).get_op_key("sign")
+    header: dict[str, str] = {"alg": key.algorithm.value, "kid": key.kid}
+    if typ is not None:
+        header["typ"] = typ
+    signing_input = f"{b64url_encode(orjson.dumps(header))}.{b64url_encode(payload)}"
+    message = signing_input.encode("ascii")
+    if key.algorithm is Algorithm.ED25519:
+        signature = private.sign(message)
+    else:
+        r, s = decode_dss_signature(private.sign(message, ECDSA(SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return f"{signing_input}.{b64url_encode(signature)}"
 
 
 @lru_cache(maxsize=16)

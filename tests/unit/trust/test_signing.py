@@ -7,6 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from joserfc import jws
+from joserfc.errors import BadSignatureError
 
 from opencustoms.kernel.errors import InvalidInput
 from opencustoms.trust.canonical import canonical_bytes
@@ -15,10 +20,11 @@ from opencustoms.trust.keys import (
     export_trust_list,
     generate,
     import_trust_list,
+    public_key,
     revoked,
     standing,
 )
-from opencustoms.trust.signing import open_token, sign, signature_valid
+from opencustoms.trust.signing import TYPE, open_token, sign, signature_valid
 
 PASS = "correct horse battery"
 
@@ -50,6 +56,46 @@ def test_canonical_bytes_sort_keys_normalise_text_and_refuse_numbers():
         canonical_bytes({"quantity": Decimal("3")})
 
 
+_JSON_TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", "\x00\x1f\x7f", "\u2028\u2029", '"\\/', "\ud800", "\U0001f600", "\ufb01", "e\u0301"]
+)
+_JSON_KEYS = st.text(st.characters(codec="ascii"), max_size=6) | _JSON_TEXT
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.sampled_from([2**53 - 1, 2**53, -(2**53) + 1, -(2**53)])
+    | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_KEYS, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(_JSON_KEYS, _JSON, max_size=5))
+def test_canonical_bytes_are_rfc8785s_whichever_way_they_are_written(document):
+    """The fast way (`orjson`, keys sorted) must give RFC 8785's bytes exactly, or leave
+    the document to `rfc8785`: control characters, line separators, astral and
+    decomposed text, integers at and beyond 2**53, keys beyond ASCII."""
+    try:
+        expected = rfc8785.dumps(_normalised(document))
+    except Exception as e:  # what RFC 8785 cannot write, the fast way must not write either
+        with pytest.raises(type(e)):
+            canonical_bytes(document)
+        return
+    assert canonical_bytes(document) == expected
+
+
+def _normalised(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {unicodedata.normalize("NFC", k): _normalised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return value
+
+
 def test_sign_open_and_check(pair):
     key, pem = pair
     payload = canonical_bytes({"number": "KR-2026-1", "fob_value": "100.00"})
@@ -62,6 +108,28 @@ def test_sign_open_and_check(pair):
     assert not signature_valid(f"{header}.{other}.{signature}", key)  # payload swapped
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
     assert not signature_valid(f"{header}.{body}.{flipped}", key)  # signature altered
+
+
+def test_a_token_verifies_with_a_jose_library_too(pair):
+    """Signed without the JWS library's layers, the token is still RFC 7515's: a partner
+    checking it with a JOSE library (here `joserfc`) finds the same header, payload and
+    a good signature, and a tampered one fails there as well."""
+    key, pem = pair
+    payload = canonical_bytes({"number": "KR-2026-1", "name": "서울 무역"})
+    token = sign(payload, key, pem, PASS)
+    found = jws.deserialize_compact(token, public_key(key), algorithms=[key.algorithm.value])
+    assert found.payload == payload
+    assert found.protected == {"alg": key.algorithm.value, "kid": key.kid, "typ": TYPE}
+    bare = sign(payload, key, pem, PASS, typ=None)
+    algorithms = [key.algorithm.value]
+    assert jws.deserialize_compact(bare, public_key(key), algorithms=algorithms).protected == {
+        "alg": key.algorithm.value,
+        "kid": key.kid,
+    }
+    header, _, signature = token.split(".")
+    other = base64.urlsafe_b64encode(b'{"number":"KR-2026-2"}').rstrip(b"=").decode()
+    with pytest.raises(BadSignatureError):
+        jws.deserialize_compact(f"{header}.{other}.{signature}", public_key(key), algorithms)
 
 
 def test_a_token_that_is_not_one_says_why():
