@@ -326,7 +326,7 @@ class CertificateService:
                         {"kid": key.kid, "label": record.label},
                     )
                 )
-            document = self._sign(cert, key)
+            document = self._sign(cert, key, self._private_pem(key.kid))
             digest = _digest_of(document)
             self._move(uow, ctx, record, EventKind.TRUE_COPY, {"payload_sha256": digest})
             uow.commit()
@@ -551,7 +551,7 @@ class CertificateService:
             certification=Certification(place.strip(), on, officer.strip()),
             remarks=replace(cert.remarks, issued_retroactively=True) if late else cert.remarks,
         )
-        key = self._signing_key(uow, record.authority, form.agreement, on)
+        key, private_pem = self._signing_key(uow, record.authority, form.agreement, on)
         # the number is taken inside this transaction: if anything below fails, it is not used up
         seq = uow.certificates.next_in_sequence(record.authority, number_scope(self._format, on))
         number = format_number(self._format, record.authority, on, seq)
@@ -559,13 +559,13 @@ class CertificateService:
         findings = validate(cert, form, "issue")
         if findings:
             raise InvalidInput(*findings)
-        document = self._sign(cert, key)
+        document = self._sign(cert, key, private_pem)
         digest = _digest_of(document)
         payload = _payload_of(document)
         seal = make_seal(
             claims(number, record.authority, on, payload),
             key,
-            self._private_pem(key.kid),
+            private_pem,
             self._passphrase() or "",
         )
         qr_text(self._public_url, record.authority, number, seal)  # it must print: else refuse now
@@ -584,14 +584,15 @@ class CertificateService:
 
     def _signing_key(
         self, uow: CertificateUnitOfWork, authority: str, agreement: str, on: date
-    ) -> PublicKey:
+    ) -> tuple[PublicKey, bytes]:
+        """The newest key of the authority that may sign for the agreement on the day, and its
+        private half (encrypted), which this node must hold."""
         for key in reversed(uow.keys.all(authority)):
             if key.revoked_at is None and key.valid_on(on) and agreement in key.agreements:
                 try:
-                    self._private_pem(key.kid)
+                    return key, self._private_pem(key.kid)
                 except NotFound:
                     continue  # a partner's key with the same authority id: not ours to sign with
-                return key
         raise NotFound.of(
             "certificate.no_signing_key",
             N_(
@@ -602,7 +603,7 @@ class CertificateService:
             day=on.isoformat(),
         )
 
-    def _sign(self, cert: Certificate, key: PublicKey) -> dict[str, Any]:
+    def _sign(self, cert: Certificate, key: PublicKey, private_pem: bytes) -> dict[str, Any]:
         passphrase = self._passphrase()
         if not passphrase:
             raise InvalidInput.of(
@@ -610,9 +611,7 @@ class CertificateService:
                 N_("Set OPENCUSTOMS_KEY_PASSPHRASE: private keys are stored encrypted with it."),
                 field="passphrase",
             )
-        return sign_certificate(
-            cert, self._form(cert.form), key, self._private_pem(key.kid), passphrase
-        )
+        return sign_certificate(cert, self._form(cert.form), key, private_pem, passphrase)
 
     def _move(
         self,

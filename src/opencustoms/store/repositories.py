@@ -33,7 +33,7 @@ from opencustoms.accounts.domain import (
     Visibility,
 )
 from opencustoms.accounts.ports import AccountsRepository, AuditLog, IdempotencyStore
-from opencustoms.certificates.io import certificate_json, read_certificate
+from opencustoms.certificates.io import certificate_json, read_canonical_certificate
 from opencustoms.certificates.lifecycle import (
     Event,
     EventKind,
@@ -400,11 +400,13 @@ class SqlKeys:
         return _key(row) if row else None
 
     def all(self, authority: str | None = None) -> Sequence[PublicKey]:
-        k = t.authority_keys
-        query = select(k).order_by(k.c.valid_from, k.c.kid)
-        if authority is not None:
-            query = query.where(k.c.authority == authority)
-        return [_key(r) for r in self.s.execute(query)]
+        if authority is None:
+            return [_key(r) for r in self.s.execute(_ALL_KEYS)]
+        return [_key(r) for r in self.s.execute(_KEYS_OF, {"authority": authority})]
+
+
+_ALL_KEYS = select(t.authority_keys).order_by(t.authority_keys.c.valid_from, t.authority_keys.c.kid)
+_KEYS_OF = _ALL_KEYS.where(t.authority_keys.c.authority == bindparam("authority"))
 
 
 def _key_row(key: PublicKey) -> dict[str, Any]:
@@ -447,6 +449,16 @@ _UPDATE_CERTIFICATE = (
     )
 )
 _INSERT_EVENT = insert(t.certificate_events)
+_CERTIFICATE_BY_ID = select(t.certificates).where(t.certificates.c.id == bindparam("id"))
+_NEXT_IN_SEQUENCE = (
+    update(t.certificate_sequences)
+    .where(
+        t.certificate_sequences.c.authority == bindparam("_authority"),
+        t.certificate_sequences.c.scope == bindparam("_scope"),
+    )
+    .values(last=t.certificate_sequences.c.last + 1)
+    .returning(t.certificate_sequences.c.last)
+)
 
 
 class SqlCertificates:
@@ -478,7 +490,7 @@ class SqlCertificates:
             raise stale(record.label)
 
     def get(self, record_id: str) -> StoredCertificate | None:
-        row = self.s.execute(select(t.certificates).where(t.certificates.c.id == record_id)).first()
+        row = self.s.execute(_CERTIFICATE_BY_ID, {"id": record_id}).first()
         return _certificate(row) if row else None
 
     def by_number(self, authority: str, number: str) -> StoredCertificate | None:
@@ -546,14 +558,9 @@ class SqlCertificates:
 
     def next_in_sequence(self, authority: str, scope: str) -> int:
         q = t.certificate_sequences
-        bump = (
-            update(q)
-            .where(q.c.authority == authority, q.c.scope == scope)
-            .values(last=q.c.last + 1)
-            .returning(q.c.last)
-        )
+        where = {"_authority": authority, "_scope": scope}
         # the update holds the row until commit: two issues never take the same number
-        taken = self.s.execute(bump).scalar()
+        taken = self.s.execute(_NEXT_IN_SEQUENCE, where).scalar()
         if taken is not None:
             return int(taken)
         try:
@@ -561,7 +568,7 @@ class SqlCertificates:
                 self.s.execute(insert(q).values(authority=authority, scope=scope, last=1))
             return 1
         except IntegrityError:  # another transaction started the sequence first
-            return int(self.s.execute(bump).scalar_one())
+            return int(self.s.execute(_NEXT_IN_SEQUENCE, where).scalar_one())
 
 
 def _certificate_row(record: StoredCertificate) -> dict[str, Any]:
@@ -595,7 +602,8 @@ def _certificate(row: Row[Any]) -> StoredCertificate:
         authority=row.authority,
         form=row.form,
         status=Status(row.status),
-        certificate=read_certificate(row.certificate, "database"),
+        # stored as `certificate_json` writes it: the reader for that form
+        certificate=read_canonical_certificate(row.certificate, "database"),
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,

@@ -15,8 +15,15 @@ from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    ECDSA,
+    EllipticCurvePrivateKey,
+    EllipticCurvePublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -52,11 +59,13 @@ def sign(
         header["typ"] = typ
     signing_input = f"{b64url_encode(orjson.dumps(header))}.{b64url_encode(payload)}"
     message = signing_input.encode("ascii")
-    if key.algorithm is Algorithm.ED25519:
+    if isinstance(private, Ed25519PrivateKey):
         signature = private.sign(message)
-    else:
+    elif isinstance(private, EllipticCurvePrivateKey):
         r, s = decode_dss_signature(private.sign(message, ECDSA(SHA256())))
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:  # keys are made and imported as Ed25519 or P-256 only
+        raise TypeError(f"cannot sign with a {type(private).__name__}")
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
