@@ -67,6 +67,10 @@ ROUTES = {
         "role": (OrgKind.EXPORTER, Role.EXPORTER),
         "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
     },
+    ("POST", "/api/v1/certificates/issue"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
     ("POST", "/api/v1/certificates/{certificate_id}/issue"): {
         "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
         "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
@@ -129,6 +133,7 @@ BODIES = {
     ("POST", "/api/v1/origin/determinations/redetermine"): {},
     ("POST", "/api/v1/certificates"): {},
     ("POST", "/api/v1/certificates/{certificate_id}/submit"): {},
+    ("POST", "/api/v1/certificates/issue"): {"ids": ["cert_none"], "place": "Busan"},
     ("POST", "/api/v1/certificates/{certificate_id}/issue"): {"place": "Busan"},
     ("POST", "/api/v1/certificates/{certificate_id}/reject"): {"reason": "x"},
     ("POST", "/api/v1/certificates/{certificate_id}/revoke"): {"reason": "x"},

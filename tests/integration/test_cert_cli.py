@@ -184,3 +184,24 @@ def test_a_copy_that_cannot_be_written_is_not_recorded(cli, tmp_path, applicatio
     assert cli("cert", "copy", issued["number"], "--out", tmp_path / "copy.json")[0] == 0
     code, out, _ = cli("cert", "verify", tmp_path / "copy.json")
     assert code == 0, out
+
+
+def test_several_applications_are_issued_together_or_not_at_all(cli, application):
+    cli("authority", "keys", "create", "--authority", "KR-KCS", "--country", "KR",
+        "--agreement", "rcep", "--from", "2020-01-01")  # fmt: skip
+    ids = [_json(cli("cert", "apply", application, "--json"))["id"] for _ in range(3)]
+    rejected = _json(cli("cert", "reject", ids[2], "--reason", "incomplete", "--json"))
+    code, _, err = cli("cert", "issue", ids[0], ids[2], "--officer", "이서연", "--place", "Busan")
+    assert code == 2
+    assert f"{rejected['id']}: Certificate {rejected['id']} is rejected" in err
+    assert _json(cli("cert", "show", ids[0], "--json"))["status"] == "applied"
+    issued = _json(
+        cli("cert", "issue", ids[1], ids[0], "--officer", "이서연", "--place", "Busan", "--json")
+    )
+    assert [(r["id"], r["number"]) for r in issued] == [
+        (ids[1], f"KR-KCS-{TODAY.year}-000001"),
+        (ids[0], f"KR-KCS-{TODAY.year}-000002"),
+    ]
+    code, _, err = cli("cert", "issue", ids[0], "--officer", "x", "--place", "y")
+    assert code == 2
+    assert "is issued: it cannot be issued" in err

@@ -174,3 +174,35 @@ def test_the_public_page_refuses_odd_numbers_and_hides_reasons(client, actors, a
     r = client.get("/verify", params={"number": "a/b", "authority": "KR-KCS"})
     assert r.status_code == 400
     assert "is not a certificate number" in r.text
+
+
+def test_an_officer_issues_a_queue_of_applications_together(client, actors, application):
+    exporter, officer = actors["exporter"], actors["officer"]
+    ids = [
+        client.post("/api/v1/certificates", json=application, headers=exporter.headers).json()["id"]
+        for _ in range(3)
+    ]
+    r = client.post(
+        "/api/v1/certificates/issue",
+        json={"ids": [ids[0], ids[0]], "place": "Busan"},
+        headers=officer.headers,
+    )
+    assert r.status_code == 400 and r.headers["content-type"] == PROBLEM
+    r = client.post(
+        "/api/v1/certificates/issue", json={"ids": ids, "place": "Busan"}, headers=officer.headers
+    )
+    assert r.status_code == 200, r.text
+    issued = r.json()
+    assert [c["id"] for c in issued] == ids
+    assert [c["number"][-6:] for c in issued] == ["000001", "000002", "000003"]
+    assert {c["status"] for c in issued} == {"issued"}
+    r = client.post(
+        "/api/v1/certificates/issue", json={"ids": ids[:2], "place": "Busan"}, headers=officer.headers
+    )  # issued already: both named, nothing changes
+    assert r.status_code == 400
+    assert r.headers["content-type"] == PROBLEM
+    assert ids[0] in r.text and ids[1] in r.text
+    r = client.post(
+        "/api/v1/certificates/issue", json={"ids": ids, "place": "Busan"}, headers=exporter.headers
+    )
+    assert r.status_code == 403

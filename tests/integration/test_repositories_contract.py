@@ -66,6 +66,21 @@ def test_uncommitted_work_is_lost(uow):
         assert u.accounts.organisation("org_a") is None
 
 
+def test_work_behind_a_savepoint_is_lost_with_its_transaction(uow):
+    """Adding a certificate, a determination or a number sequence uses a savepoint (to
+    tell a taken key from other errors). On SQLite a savepoint opened before the
+    transaction would become the transaction, and its release would commit: the
+    transaction must begin first, so that nothing survives a rollback."""
+    with uow() as u:
+        u.certificates.add(_stored("1"))
+        u.determinations.add(_determination("1"))
+        assert u.certificates.next_in_sequence("KR-KCS", "2026") == 1
+    with uow() as u:
+        assert u.certificates.get("cert_1") is None
+        assert u.determinations.get("det_1") is None
+        assert u.certificates.next_in_sequence("KR-KCS", "2026") == 1
+
+
 def test_tokens_by_hash_and_mandates(uow):
     with uow() as u:
         u.accounts.add_organisation(_org("imp"))
@@ -354,6 +369,65 @@ def test_a_stale_save_a_taken_number_and_a_taken_event_are_refused(uow):
         assert len(u.certificates.events("cert_1")) == 1
 
 
+def test_certificates_are_read_saved_and_recorded_many_at_once(uow):
+    """What issuing a batch uses: several read in one query, saved and given their events
+    and audit entries in one statement each, all or nothing."""
+    from dataclasses import replace
+
+    from opencustoms.certificates.lifecycle import Event, EventKind, Status
+    from opencustoms.platform.audit import AuditEvent
+
+    with uow() as u:
+        for i in "123":
+            u.certificates.add(_stored(i))
+        u.commit()
+    with uow() as u:
+        found = u.certificates.get_many(["cert_3", "cert_1", "cert_9", "cert_1"])
+        assert sorted(r.id for r in found) == ["cert_1", "cert_3"]
+        assert u.certificates.get_many([]) == []
+        issued = [
+            replace(r, status=Status.ISSUED, number=f"N-{r.id}", version=2)
+            for r in sorted(found, key=lambda r: r.id)
+        ]
+        u.certificates.save_many(issued)
+        u.certificates.append_many(
+            [Event(r.id, 2, EventKind.ISSUED, T0, None, {"number": r.number}) for r in issued]
+        )
+        u.audit.append_many(
+            [
+                AuditEvent(f"aud_{r.id}", T0, "certificate.issued", "certificate", r.id, None, None, None)
+                for r in issued
+            ]
+        )
+        u.commit()
+    with uow() as u:
+        assert [u.certificates.get(f"cert_{i}").number for i in "123"] == [
+            "N-cert_1",
+            None,
+            "N-cert_3",
+        ]
+        assert [e.kind for e in u.certificates.events("cert_3")] == [EventKind.ISSUED]
+        assert {e.object_id for e in u.audit.events(10)} == {"cert_1", "cert_3"}
+
+    # one of them changed meanwhile, or one number taken: none is saved
+    stale_one = [replace(_stored("2"), number="N-2", version=2), replace(issued[0], version=5)]
+    with uow() as u, pytest.raises(Conflict, match="changed by someone else"):
+        u.certificates.save_many(stale_one)
+    taken = [replace(_stored("2"), number="N-cert_3", version=2)]
+    with uow() as u, pytest.raises(Conflict, match="already issued a certificate numbered N-cert_3"):
+        u.certificates.save_many([*taken, replace(issued[0], version=3)])
+    with uow() as u, pytest.raises(Conflict):
+        u.certificates.append_many(
+            [
+                Event("cert_2", 2, EventKind.ISSUED, T0, None, {}),
+                Event("cert_3", 2, EventKind.ISSUED, T0, None, {}),
+            ]
+        )
+    with uow() as u:
+        assert u.certificates.get("cert_2").number is None
+        assert u.certificates.events("cert_2") == []
+
+
 def test_number_sequences_run_per_authority_and_scope(uow):
     with uow() as u:
         taken = [u.certificates.next_in_sequence("KR-KCS", "2026") for _ in range(3)]
@@ -361,6 +435,13 @@ def test_number_sequences_run_per_authority_and_scope(uow):
         taken.append(u.certificates.next_in_sequence("KR-KCS", "2027"))
         u.commit()
     assert taken == [1, 2, 3, 1, 1]
+    with uow() as u:
+        # several taken at once: the last is returned
+        assert u.certificates.next_in_sequence("KR-KCS", "2026", 3) == 6
+        assert u.certificates.next_in_sequence("KR-KCS", "2028", 5) == 5
+        with pytest.raises(ValueError):
+            u.certificates.next_in_sequence("KR-KCS", "2026", 0)
+        # not committed: the numbers are not used up
     with uow() as u:
         assert u.certificates.next_in_sequence("KR-KCS", "2026") == 4
         # not committed: the number is not used up

@@ -34,6 +34,11 @@ class AccountsRepository(Protocol):
 
 class AuditLog(Protocol):
     def append(self, event: AuditEvent) -> None: ...
+
+    def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """`append` for each, in one statement."""
+        ...
+
     def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]: ...
 
 

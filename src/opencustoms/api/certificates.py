@@ -16,6 +16,7 @@ from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context
 from opencustoms.certificates.io import certificate_json, read_certificate
 from opencustoms.certificates.lifecycle import Status
+from opencustoms.certificates.service import MAX_ISSUED_AT_ONCE
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import N_, InvalidInput
 
@@ -25,6 +26,14 @@ router = APIRouter(prefix="/api/v1", tags=["Certificates of origin"])
 class IssueIn(BaseModel):
     place: str = Field(min_length=1, max_length=200, description="the place of issue")
     on: date | None = Field(default=None, description="the issue date (default today)")
+
+
+class IssueManyIn(IssueIn):
+    ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1,
+        max_length=MAX_ISSUED_AT_ONCE,
+        description="the applications, numbered in this order",
+    )
 
 
 class ReasonIn(BaseModel):
@@ -123,6 +132,20 @@ def printed(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
+
+
+@router.post("/certificates/issue")
+def issue_many(
+    request: Request,
+    body: IssueManyIn,
+    ctx: Context = guard(Permission.CERT_ISSUE),
+) -> list[dict[str, Any]]:
+    """Issue several applications together, numbered in the order given: all, or none
+    (every problem is reported, each naming its application)."""
+    records = services(request).certificates.issue_many(
+        ctx, body.ids, _officer(ctx), body.place, body.on
+    )
+    return [presenters.certificate(r) for r in records]
 
 
 @router.post("/certificates/{certificate_id}/issue")

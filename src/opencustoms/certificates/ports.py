@@ -22,7 +22,15 @@ class CertificateRepository(Protocol):
         changed meanwhile by someone else raises Conflict."""
         ...
 
+    def save_many(self, records: Sequence[StoredCertificate]) -> None:
+        """`save` for each, in one statement; any one changed meanwhile raises Conflict."""
+        ...
+
     def get(self, record_id: str) -> StoredCertificate | None: ...
+
+    def get_many(self, record_ids: Sequence[str]) -> Sequence[StoredCertificate]:
+        """Those of the ids that exist, in one query, in no particular order."""
+        ...
 
     def by_number(self, authority: str, number: str) -> StoredCertificate | None: ...
 
@@ -45,12 +53,17 @@ class CertificateRepository(Protocol):
         """Add to a certificate's history; a taken (certificate, seq) raises Conflict."""
         ...
 
+    def append_many(self, events: Sequence[Event]) -> None:
+        """`append` for each, in one statement."""
+        ...
+
     def events(self, record_id: str) -> Sequence[Event]:
         """A certificate's history, oldest first."""
         ...
 
-    def next_in_sequence(self, authority: str, scope: str) -> int:
-        """The next number of the authority's sequence (1, 2, ...), taken in this transaction."""
+    def next_in_sequence(self, authority: str, scope: str, count: int = 1) -> int:
+        """Take the next `count` numbers of the authority's sequence (1, 2, ...) in this
+        transaction; the last of them is returned (the first is that less `count - 1`)."""
         ...
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -54,7 +56,14 @@ from opencustoms.certificates.signed import (
 )
 from opencustoms.certificates.validation import validate
 from opencustoms.kernel.dates import Clock, local_time
-from opencustoms.kernel.errors import N_, DomainError, Finding, Forbidden, InvalidInput, NotFound
+from opencustoms.kernel.errors import (
+    N_,
+    DomainError,
+    Finding,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from opencustoms.kernel.ids import new_id
 from opencustoms.origin.records import StoredDetermination
 from opencustoms.platform.audit import AuditEvent
@@ -72,6 +81,8 @@ class PublicCheck:
 _AUTHORITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")  # as trust/keys.py's check_ids
 
 # what only the issuing body fills in: an applicant leaves these out
+# applications issued together: a long queue is cleared in batches of this many at most
+MAX_ISSUED_AT_ONCE = 500
 _GIVEN_AT_ISSUE = ("number", "certification", "issue_date", "issue_place", "replaces")
 
 
@@ -214,10 +225,55 @@ class CertificateService:
         self, ctx: Context, record_id: str, officer: str, place: str, on: date | None = None
     ) -> StoredCertificate:
         """Number, certify and sign an application; `on` is the issue date (today by default)."""
+        return self.issue_many(ctx, [record_id], officer, place, on)[0]
+
+    def issue_many(
+        self,
+        ctx: Context,
+        record_ids: Sequence[str],
+        officer: str,
+        place: str,
+        on: date | None = None,
+    ) -> list[StoredCertificate]:
+        """Issue several applications at once, numbered in the order given: all, or none.
+
+        An officer clears a queue of applications together; they are read, numbered
+        and written in a few statements and one commit, so a batch costs far less
+        than its certificates one by one. If any of them cannot be issued, none is,
+        and every problem is reported, each naming its application.
+        """
+        ids = list(record_ids)
+        if not ids:
+            raise InvalidInput.of(
+                "certificate.nothing_to_issue",
+                N_("Name at least one application to issue."),
+                field="ids",
+            )
+        if len(ids) > MAX_ISSUED_AT_ONCE:
+            raise InvalidInput.of(
+                "certificate.too_many_at_once",
+                N_("At most %(max)s applications are issued at once; %(count)s were named."),
+                field="ids",
+                max=MAX_ISSUED_AT_ONCE,
+                count=len(ids),
+            )
+        twice = next((i for i, times in Counter(ids).items() if times > 1), None)
+        if twice is not None:
+            raise InvalidInput.of(
+                "certificate.named_twice",
+                N_("Application %(ref)s is named twice."),
+                field="ids",
+                ref=twice[:60],
+            )
         with self._uow() as uow:
-            record = self._issue(uow, ctx, self._get(uow, ctx, record_id), officer, place, on)
+            found = {r.id: r for r in uow.certificates.get_many(ids)}
+            records = [
+                found[i] if i in found and self._sees(ctx, found[i]) else self._get(uow, ctx, i)
+                for i in ids
+            ]
+            issued = self._issue_all(uow, ctx, records, officer, place, on)
             uow.commit()
-        return record
+        return issued
 
     def reject(self, ctx: Context, record_id: str, reason: str) -> StoredCertificate:
         return self._end(ctx, record_id, EventKind.REJECTED, reason)
@@ -519,9 +575,94 @@ class CertificateService:
         place: str,
         on: date | None,
     ) -> StoredCertificate:
+        return self._issue_all(uow, ctx, [record], officer, place, on)[0]
+
+    def _issue_all(
+        self,
+        uow: CertificateUnitOfWork,
+        ctx: Context,
+        records: Sequence[StoredCertificate],
+        officer: str,
+        place: str,
+        on: date | None,
+    ) -> list[StoredCertificate]:
+        """Issue the applications in this transaction, or raise with every problem."""
+        on = on or self.today()
+        if not officer.strip() or not place.strip():
+            raise InvalidInput.of(
+                "certificate.certification_required",
+                N_("Give the certifying officer's name and the place of issue."),
+                field="certification",
+            )
+        problems = _Problems(len(records) > 1)
+        signing: dict[tuple[str, str], tuple[PublicKey, bytes]] = {}
+        certified: list[tuple[StoredCertificate, Certificate, PublicKey, bytes]] = []
+        for record in records:
+            with problems.of(record):
+                cert, form = self._certified(ctx, record, officer.strip(), place.strip(), on)
+                which = (record.authority, form.agreement)
+                if which not in signing:
+                    signing[which] = self._signing_key(uow, record.authority, form.agreement, on)
+                certified.append((record, cert, *signing[which]))
+        problems.raise_any()
+
+        # numbers are taken inside this transaction: if anything below fails, none is used up
+        numbers: dict[str, str] = {}
+        scope = number_scope(self._format, on)
+        for authority in dict.fromkeys(r.authority for r, *_ in certified):
+            mine = [r for r, *_ in certified if r.authority == authority]
+            last = uow.certificates.next_in_sequence(authority, scope, len(mine))
+            for seq, r in enumerate(mine, start=last - len(mine) + 1):
+                numbers[r.id] = format_number(self._format, authority, on, seq)
+
+        changes = []
+        for record, cert, key, private_pem in certified:
+            with problems.of(record):
+                number = numbers[record.id]
+                cert = replace(cert, number=number)
+                findings = validate(cert, self._form(cert.form), "issue")
+                if findings:
+                    raise InvalidInput(*findings)
+                document = self._sign(cert, key, private_pem)
+                digest = _digest_of(document)
+                seal = make_seal(
+                    claims(number, record.authority, on, _payload_of(document)),
+                    key,
+                    private_pem,
+                    self._passphrase() or "",
+                )
+                # it must print: else refuse now
+                qr_text(self._public_url, record.authority, number, seal)
+                changes.append(
+                    self._moved(
+                        ctx,
+                        replace(record, certificate=cert),
+                        EventKind.ISSUED,
+                        {
+                            "number": number,
+                            "kid": key.kid,
+                            "payload_sha256": digest,
+                            "on": on.isoformat(),
+                        },
+                        number=number,
+                        signed=document,
+                        payload_sha256=digest,
+                        seal=seal,
+                        issued_at=self._clock.now(),
+                    )
+                )
+        problems.raise_any()
+        uow.certificates.save_many([new for new, _, _ in changes])
+        uow.certificates.append_many([event for _, event, _ in changes])
+        uow.audit.append_many([audit for _, _, audit in changes])
+        return [new for new, _, _ in changes]
+
+    def _certified(
+        self, ctx: Context, record: StoredCertificate, officer: str, place: str, on: date
+    ) -> tuple[Certificate, FormProfile]:
+        """The application as the officer certifies it on `on`, not yet numbered."""
         self._officer(ctx, record)
         moved(record.status, EventKind.ISSUED, record.label)
-        on = on or self.today()
         applied = local_time(record.updated_at, self._zone).date()  # when it was applied for
         if on > self.today() or on < applied:
             # an earlier date would hide an issue after shipment (issued retroactively)
@@ -534,12 +675,6 @@ class CertificateService:
                 day=on.isoformat(),
                 applied=applied.isoformat(),
             )
-        if not officer.strip() or not place.strip():
-            raise InvalidInput.of(
-                "certificate.certification_required",
-                N_("Give the certifying officer's name and the place of issue."),
-                field="certification",
-            )
         form = self._form(record.form)
         cert = record.certificate
         shipped = cert.transport.departure_date if cert.transport else None
@@ -547,40 +682,11 @@ class CertificateService:
         cert = replace(
             cert,
             issue_date=on,
-            issue_place=place.strip(),
-            certification=Certification(place.strip(), on, officer.strip()),
+            issue_place=place,
+            certification=Certification(place, on, officer),
             remarks=replace(cert.remarks, issued_retroactively=True) if late else cert.remarks,
         )
-        key, private_pem = self._signing_key(uow, record.authority, form.agreement, on)
-        # the number is taken inside this transaction: if anything below fails, it is not used up
-        seq = uow.certificates.next_in_sequence(record.authority, number_scope(self._format, on))
-        number = format_number(self._format, record.authority, on, seq)
-        cert = replace(cert, number=number)
-        findings = validate(cert, form, "issue")
-        if findings:
-            raise InvalidInput(*findings)
-        document = self._sign(cert, key, private_pem)
-        digest = _digest_of(document)
-        payload = _payload_of(document)
-        seal = make_seal(
-            claims(number, record.authority, on, payload),
-            key,
-            private_pem,
-            self._passphrase() or "",
-        )
-        qr_text(self._public_url, record.authority, number, seal)  # it must print: else refuse now
-        return self._move(
-            uow,
-            ctx,
-            replace(record, certificate=cert),
-            EventKind.ISSUED,
-            {"number": number, "kid": key.kid, "payload_sha256": digest, "on": on.isoformat()},
-            number=number,
-            signed=document,
-            payload_sha256=digest,
-            seal=seal,
-            issued_at=self._clock.now(),
-        )
+        return cert, form
 
     def _signing_key(
         self, uow: CertificateUnitOfWork, authority: str, agreement: str, on: date
@@ -622,15 +728,28 @@ class CertificateService:
         details: dict[str, Any],
         **changes: Any,
     ) -> StoredCertificate:
+        new, event, audit = self._moved(ctx, record, kind, details, **changes)
+        uow.certificates.save(new)
+        uow.certificates.append(event)
+        uow.audit.append(audit)
+        return new
+
+    def _moved(
+        self,
+        ctx: Context,
+        record: StoredCertificate,
+        kind: EventKind,
+        details: dict[str, Any],
+        **changes: Any,
+    ) -> tuple[StoredCertificate, Event, AuditEvent]:
+        """The record after the move, its history's event and the audit entry, unwritten."""
         status = moved(record.status, kind, record.label)
         now = self._clock.now()
         new = replace(record, status=status, updated_at=now, version=record.version + 1, **changes)
-        uow.certificates.save(new)
         # one event per version: the record is made at version 1 with event 1, and each
         # change bumps both, so the version numbers the event (no need to count them)
-        seq = new.version
-        self._event(uow, ctx, new, seq, kind, details)
-        return new
+        event, audit = self._history(ctx, new, new.version, kind, details)
+        return new, event, audit
 
     def _event(
         self,
@@ -641,24 +760,33 @@ class CertificateService:
         kind: EventKind,
         details: dict[str, Any],
     ) -> None:
+        event, audit = self._history(ctx, record, seq, kind, details)
+        uow.certificates.append(event)
+        uow.audit.append(audit)
+
+    def _history(
+        self,
+        ctx: Context,
+        record: StoredCertificate,
+        seq: int,
+        kind: EventKind,
+        details: dict[str, Any],
+    ) -> tuple[Event, AuditEvent]:
         now = self._clock.now()
         account = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
-        uow.certificates.append(Event(record.id, seq, kind, now, account, details))
-        org = _org_id(ctx)
-        uow.audit.append(
-            AuditEvent(
-                id=new_id("aud"),
-                at=now,
-                action=f"certificate.{kind.value}",
-                object_type="certificate",
-                object_id=record.id,
-                organisation_id=record.organisation_id,
-                actor_account_id=account,
-                actor_organisation_id=org,
-                details={"number": record.number, **details} if record.number else details,
-                request_id=ctx.request_id,
-            )
+        audit = AuditEvent(
+            id=new_id("aud"),
+            at=now,
+            action=f"certificate.{kind.value}",
+            object_type="certificate",
+            object_id=record.id,
+            organisation_id=record.organisation_id,
+            actor_account_id=account,
+            actor_organisation_id=_org_id(ctx),
+            details={"number": record.number, **details} if record.number else details,
+            request_id=ctx.request_id,
         )
+        return Event(record.id, seq, kind, now, account, details), audit
 
     def _form(self, form_id: str) -> FormProfile:
         form = self._forms.get(form_id)
@@ -784,6 +912,42 @@ def _payload_of(document: dict[str, Any]) -> bytes:
 
 def _digest_of(document: dict[str, Any]) -> str:
     return payload_digest(_payload_of(document))
+
+
+class _Problems:
+    """What stops applications from being issued together, gathered so that all are told.
+
+    For one application its own errors pass through unchanged; in a batch each
+    finding is put under the application it concerns. A refusal to act at all
+    (not this officer's authority, an application not seen) is raised at once.
+    """
+
+    def __init__(self, batch: bool) -> None:
+        self._batch = batch
+        self._found: list[Finding] = []
+
+    @contextmanager
+    def of(self, record: StoredCertificate) -> Iterator[None]:
+        try:
+            yield
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as e:
+            if not self._batch:
+                raise
+            self._found += [
+                Finding(
+                    "certificate.not_issued",
+                    N_("%(application)s: %(problem)s"),
+                    {"application": record.label, "problem": f},
+                    field=record.id,
+                )
+                for f in e.findings
+            ]
+
+    def raise_any(self) -> None:
+        if self._found:
+            raise InvalidInput(*self._found)
 
 
 def _not_found(ref: str) -> NotFound:

@@ -108,9 +108,15 @@ def submit(
     _done(r, as_json)
 
 
-@app.command("issue", help=_("Issue an application: number it, certify it and sign it."))
+@app.command(
+    "issue",
+    help=_(
+        "Issue applications: number, certify and sign them. Several are issued together, "
+        "numbered in the order given: all of them, or none."
+    ),
+)
 def issue(
-    ref: str = typer.Argument(..., help=_("The certificate's id.")),
+    refs: list[str] = typer.Argument(..., help=_("The ids of the applications.")),
     officer: str = typer.Option(..., "--officer", help=_("The certifying officer's name.")),
     place: str = typer.Option(..., "--place", help=_("The place of issue.")),
     on: str | None = typer.Option(None, "--on", help=_("The issue date (default today).")),
@@ -118,10 +124,14 @@ def issue(
 ) -> None:
     svc = migrated_services()
     try:
-        r = svc.certificates.issue(OPERATOR, ref, officer, place, _day(on, "on"))
+        issued = svc.certificates.issue_many(OPERATOR, refs, officer, place, _day(on, "on"))
     finally:
         svc.close()
-    _done(r, as_json)
+    if as_json and len(issued) > 1:
+        print_json([presenters.certificate(r) for r in issued])
+        return
+    for r in issued:
+        _done(r, as_json)
 
 
 @app.command("reject", help=_("Reject an application, saying why."))

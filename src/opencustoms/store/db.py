@@ -21,11 +21,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 opens a transaction only before a write, so a SAVEPOINT issued
+    # first would open one itself, and its RELEASE would commit everything: work meant
+    # to be rolled back would stay. SQLAlchemy's advice: the driver opens nothing, and
+    # every transaction begins with BEGIN (see `_sqlite_begin`).
+    dbapi_connection.isolation_level = None
     # WAL lets readers work while one writer writes; SQLite leaves foreign
     # keys off unless asked, per connection.
     cursor = dbapi_connection.cursor()
@@ -33,6 +39,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE: the transaction takes the write lock at once, so one that reads and then
+    # writes waits its turn (busy_timeout) instead of failing when another wrote meanwhile
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -210,6 +210,21 @@ class SqlAccounts:
 _INSERT_AUDIT = insert(t.audit_events)
 
 
+def _audit_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "organisation_id": event.organisation_id,
+        "actor_account_id": event.actor_account_id,
+        "actor_organisation_id": event.actor_organisation_id,
+        "request_id": event.request_id,
+        "details": event.details,
+    }
+
+
 class SqlAuditLog:
     def __init__(self, connection: Connection) -> None:
         self.s = connection
@@ -217,21 +232,11 @@ class SqlAuditLog:
     def append(self, event: AuditEvent) -> None:
         # the statement is built once and its values bound per call: every change is audited,
         # and building an INSERT with its values costs more than running it
-        self.s.execute(
-            _INSERT_AUDIT,
-            {
-                "id": event.id,
-                "at": event.at,
-                "action": event.action,
-                "object_type": event.object_type,
-                "object_id": event.object_id,
-                "organisation_id": event.organisation_id,
-                "actor_account_id": event.actor_account_id,
-                "actor_organisation_id": event.actor_organisation_id,
-                "request_id": event.request_id,
-                "details": event.details,
-            },
-        )
+        self.s.execute(_INSERT_AUDIT, _audit_row(event))
+
+    def append_many(self, events: Sequence[AuditEvent]) -> None:
+        if events:
+            self.s.execute(_INSERT_AUDIT, [_audit_row(e) for e in events])
 
     def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]:
         query = select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit)
@@ -450,13 +455,16 @@ _UPDATE_CERTIFICATE = (
 )
 _INSERT_EVENT = insert(t.certificate_events)
 _CERTIFICATE_BY_ID = select(t.certificates).where(t.certificates.c.id == bindparam("id"))
+_CERTIFICATES_BY_ID = select(t.certificates).where(
+    t.certificates.c.id.in_(bindparam("ids", expanding=True))
+)
 _NEXT_IN_SEQUENCE = (
     update(t.certificate_sequences)
     .where(
         t.certificate_sequences.c.authority == bindparam("_authority"),
         t.certificate_sequences.c.scope == bindparam("_scope"),
     )
-    .values(last=t.certificate_sequences.c.last + 1)
+    .values(last=t.certificate_sequences.c.last + bindparam("_count"))
     .returning(t.certificate_sequences.c.last)
 )
 
@@ -475,23 +483,65 @@ class SqlCertificates:
             raise
 
     def save(self, record: StoredCertificate) -> None:
-        row = _certificate_row(record)
-        row["_id"], row["_was"] = row.pop("id"), record.version - 1
-        del row["created_at"]
-        try:
-            done = self.s.execute(_UPDATE_CERTIFICATE, row)
-        except IntegrityError:
-            # the one unique key an update can break: (authority, number). No savepoint: the
-            # transaction fails whole, and the number is named without asking the database
-            if record.number is None:
-                raise
-            raise number_taken(record.authority, record.number) from None
-        if cast(CursorResult[Any], done).rowcount != 1:
-            raise stale(record.label)
+        self.save_many([record])
+
+    def save_many(self, records: Sequence[StoredCertificate]) -> None:
+        if not records:
+            return
+        rows = []
+        for record in records:
+            row = _certificate_row(record)
+            row["_id"], row["_was"] = row.pop("id"), record.version - 1
+            del row["created_at"]
+            rows.append(row)
+        if len(rows) == 1:
+            try:
+                done = self.s.execute(_UPDATE_CERTIFICATE, rows[0])
+            except IntegrityError:
+                # the one unique key an update can break: (authority, number). No savepoint:
+                # the transaction fails whole, and the number is named without asking again
+                if records[0].number is None:
+                    raise
+                raise number_taken(records[0].authority, records[0].number) from None
+        else:
+            try:  # a savepoint, so that the database can still be asked whose number was taken
+                with self.s.begin_nested():
+                    done = self.s.execute(_UPDATE_CERTIFICATE, rows)
+            except IntegrityError:
+                numbered = [r for r in records if r.number is not None]
+                if not numbered:
+                    raise
+                taken = self._taken(numbered)
+                raise number_taken(taken.authority, str(taken.number)) from None
+        # summed over the rows (both engines' drivers count an executemany whole)
+        if cast(CursorResult[Any], done).rowcount != len(rows):
+            raise stale(records[0].label if len(records) == 1 else self._changed(records))
+
+    def _taken(self, records: Sequence[StoredCertificate]) -> StoredCertificate:
+        """Which record's number is another certificate's (the first if none can be told)."""
+        for record in records:
+            other = self.by_number(record.authority, str(record.number))
+            if other is not None and other.id != record.id:
+                return record
+        return records[0]
+
+    def _changed(self, records: Sequence[StoredCertificate]) -> str:
+        """The label of a record that someone else changed meanwhile."""
+        for record in records:
+            now = self.get(record.id)
+            if now is None or now.version != record.version - 1:
+                return record.label
+        return records[0].label
 
     def get(self, record_id: str) -> StoredCertificate | None:
         row = self.s.execute(_CERTIFICATE_BY_ID, {"id": record_id}).first()
         return _certificate(row) if row else None
+
+    def get_many(self, record_ids: Sequence[str]) -> Sequence[StoredCertificate]:
+        if not record_ids:
+            return []
+        rows = self.s.execute(_CERTIFICATES_BY_ID, {"ids": list(record_ids)})
+        return [_certificate(r) for r in rows]
 
     def by_number(self, authority: str, number: str) -> StoredCertificate | None:
         c = t.certificates
@@ -526,20 +576,26 @@ class SqlCertificates:
         return [_certificate(r) for r in self.s.execute(query)]
 
     def append(self, event: Event) -> None:
+        self.append_many([event])
+
+    def append_many(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [
+            {
+                "certificate_id": e.certificate_id,
+                "seq": e.seq,
+                "kind": e.kind.value,
+                "at": e.at,
+                "actor_account_id": e.actor_account_id,
+                "details": e.details,
+            }
+            for e in events
+        ]
         try:  # no savepoint: a taken (certificate, seq) fails the transaction whole
-            self.s.execute(
-                _INSERT_EVENT,
-                {
-                    "certificate_id": event.certificate_id,
-                    "seq": event.seq,
-                    "kind": event.kind.value,
-                    "at": event.at,
-                    "actor_account_id": event.actor_account_id,
-                    "details": event.details,
-                },
-            )
+            self.s.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
         except IntegrityError:
-            raise stale(event.certificate_id) from None
+            raise stale(events[0].certificate_id) from None
 
     def events(self, record_id: str) -> Sequence[Event]:
         e = t.certificate_events
@@ -556,17 +612,19 @@ class SqlCertificates:
             for r in rows
         ]
 
-    def next_in_sequence(self, authority: str, scope: str) -> int:
+    def next_in_sequence(self, authority: str, scope: str, count: int = 1) -> int:
+        if count < 1:
+            raise ValueError("take at least one number")
         q = t.certificate_sequences
-        where = {"_authority": authority, "_scope": scope}
+        where = {"_authority": authority, "_scope": scope, "_count": count}
         # the update holds the row until commit: two issues never take the same number
         taken = self.s.execute(_NEXT_IN_SEQUENCE, where).scalar()
         if taken is not None:
             return int(taken)
         try:
             with self.s.begin_nested():
-                self.s.execute(insert(q).values(authority=authority, scope=scope, last=1))
-            return 1
+                self.s.execute(insert(q).values(authority=authority, scope=scope, last=count))
+            return count
         except IntegrityError:  # another transaction started the sequence first
             return int(self.s.execute(_NEXT_IN_SEQUENCE, where).scalar_one())
 

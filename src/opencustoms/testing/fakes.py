@@ -114,6 +114,10 @@ class FakeAuditLog:
     def append(self, event: AuditEvent) -> None:
         self.st.audit.append(replace(event))
 
+    def append_many(self, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            self.append(event)
+
     def events(self, limit: int, visible: Visibility | None = None) -> Sequence[AuditEvent]:
         orgs = self.st.organisations
         chosen = [
@@ -218,8 +222,17 @@ class FakeCertificates:
         self._check_number(record)
         self.st.certificates[record.id] = record
 
+    def save_many(self, records: Sequence[StoredCertificate]) -> None:
+        for record in records:
+            self.save(record)
+
     def get(self, record_id: str) -> StoredCertificate | None:
         return self.st.certificates.get(record_id)
+
+    def get_many(self, record_ids: Sequence[str]) -> Sequence[StoredCertificate]:
+        return [
+            self.st.certificates[i] for i in dict.fromkeys(record_ids) if i in self.st.certificates
+        ]
 
     def by_number(self, authority: str, number: str) -> StoredCertificate | None:
         return next(
@@ -262,11 +275,17 @@ class FakeCertificates:
             raise stale(event.certificate_id)
         history.append(event)
 
+    def append_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self.append(event)
+
     def events(self, record_id: str) -> Sequence[Event]:
         return sorted(self.st.certificate_events.get(record_id, []), key=lambda e: e.seq)
 
-    def next_in_sequence(self, authority: str, scope: str) -> int:
-        taken = self.st.sequences.get((authority, scope), 0) + 1
+    def next_in_sequence(self, authority: str, scope: str, count: int = 1) -> int:
+        if count < 1:
+            raise ValueError("take at least one number")
+        taken = self.st.sequences.get((authority, scope), 0) + count
         self.st.sequences[(authority, scope)] = taken
         return taken
 

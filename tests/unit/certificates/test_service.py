@@ -442,3 +442,58 @@ def test_a_replacement_keeps_the_evidence_of_unchanged_items_only(world):
     )
     new = service.replace(OPERATOR, issued.id, amended, "second item was wrong", "Lee", "Busan")
     assert new.determinations == {1: "det_1"}
+
+
+def test_applications_issued_together_are_numbered_in_order_all_or_none(world):
+    service, _keys, key, _clock, state = world
+    ids = [service.apply(OPERATOR, APPLICATION).id for _ in range(3)]
+    issued = service.issue_many(OPERATOR, [ids[2], ids[0], ids[1]], "Lee Seo-yeon", "Busan")
+    assert [r.id for r in issued] == [ids[2], ids[0], ids[1]]
+    assert [r.number for r in issued] == [f"KR-KCS-2026-00000{i}" for i in (1, 2, 3)]
+    for record in issued:
+        assert record.status is Status.ISSUED
+        assert service.verify(json.dumps(record.signed), date(2026, 7, 1)).valid
+        assert [e.kind for e in service.history(OPERATOR, record.id)][-1] is EventKind.ISSUED
+    assert [a.action for a in state.audit].count("certificate.issued") == 3
+
+    # one is issued already and one was rejected: none is issued, no number is used up,
+    # and both are told, each naming its application
+    fresh = service.apply(OPERATOR, APPLICATION).id
+    bad = service.reject(OPERATOR, service.apply(OPERATOR, APPLICATION).id, "incomplete").id
+    with pytest.raises(InvalidInput) as e:
+        service.issue_many(OPERATOR, [fresh, issued[0].id, bad], "Lee Seo-yeon", "Busan")
+    findings = e.value.findings
+    assert {f.field for f in findings} == {issued[0].id, bad}
+    assert all(f.code == "certificate.not_issued" for f in findings)
+    assert "KR-KCS-2026-000001" in findings[0].render()
+    assert service.get(OPERATOR, fresh).status is Status.APPLIED
+    assert service.issue(OPERATOR, fresh, "Lee", "Busan").number == "KR-KCS-2026-000004"
+
+
+def test_issuing_together_refuses_nothing_twice_too_many_and_others_work(world):
+    service, *_ = world
+    from opencustoms.certificates.service import MAX_ISSUED_AT_ONCE
+
+    one = service.apply(OPERATOR, APPLICATION).id
+    for ids, code in (
+        ([], "certificate.nothing_to_issue"),
+        ([one, one], "certificate.named_twice"),
+        ([one] * (MAX_ISSUED_AT_ONCE + 1), "certificate.too_many_at_once"),
+    ):
+        with pytest.raises(InvalidInput) as e:
+            service.issue_many(OPERATOR, ids, "Lee", "Busan")
+        assert e.value.code == code
+    with pytest.raises(NotFound):
+        service.issue_many(OPERATOR, [one, "cert_missing"], "Lee", "Busan")
+    officer = _principal(OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER, org="org_kcs")
+    exporter = _principal(OrgKind.EXPORTER, Role.EXPORTER, org="org_exp")
+    theirs = service.apply(exporter, APPLICATION).id
+    with pytest.raises(Forbidden):
+        service.issue_many(exporter, [theirs], "Kim", "Changwon")
+    foreign = _principal(OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER, country="JP", org="jp")
+    with pytest.raises(NotFound):  # not seen: one answer for absent and not yours
+        service.issue_many(foreign, [one, theirs], "Sato", "Tokyo")
+    assert [r.status for r in service.issue_many(officer, [one, theirs], "Lee", "Busan")] == [
+        Status.ISSUED,
+        Status.ISSUED,
+    ]
