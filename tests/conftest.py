@@ -10,8 +10,8 @@ that is a failure.
 from __future__ import annotations
 
 import os
-import sqlite3
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager

@@ -395,7 +395,9 @@ def test_certificates_are_read_saved_and_recorded_many_at_once(uow):
         )
         u.audit.append_many(
             [
-                AuditEvent(f"aud_{r.id}", T0, "certificate.issued", "certificate", r.id, None, None, None)
+                AuditEvent(
+                    f"aud_{r.id}", T0, "certificate.issued", "certificate", r.id, None, None, None
+                )
                 for r in issued
             ]
         )
@@ -414,7 +416,10 @@ def test_certificates_are_read_saved_and_recorded_many_at_once(uow):
     with uow() as u, pytest.raises(Conflict, match="changed by someone else"):
         u.certificates.save_many(stale_one)
     taken = [replace(_stored("2"), number="N-cert_3", version=2)]
-    with uow() as u, pytest.raises(Conflict, match="already issued a certificate numbered N-cert_3"):
+    with (
+        uow() as u,
+        pytest.raises(Conflict, match="already issued a certificate numbered N-cert_3"),
+    ):
         u.certificates.save_many([*taken, replace(issued[0], version=3)])
     with uow() as u, pytest.raises(Conflict):
         u.certificates.append_many(
@@ -439,7 +444,7 @@ def test_number_sequences_run_per_authority_and_scope(uow):
         # several taken at once: the last is returned
         assert u.certificates.next_in_sequence("KR-KCS", "2026", 3) == 6
         assert u.certificates.next_in_sequence("KR-KCS", "2028", 5) == 5
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="at least one"):
             u.certificates.next_in_sequence("KR-KCS", "2026", 0)
         # not committed: the numbers are not used up
     with uow() as u:

@@ -540,6 +540,9 @@ class SqlCertificates:
     def get_many(self, record_ids: Sequence[str]) -> Sequence[StoredCertificate]:
         if not record_ids:
             return []
+        if len(record_ids) == 1:  # the usual case, without an IN list to expand
+            one = self.get(record_ids[0])
+            return [one] if one else []
         rows = self.s.execute(_CERTIFICATES_BY_ID, {"ids": list(record_ids)})
         return [_certificate(r) for r in rows]
 

@@ -445,7 +445,7 @@ def test_a_replacement_keeps_the_evidence_of_unchanged_items_only(world):
 
 
 def test_applications_issued_together_are_numbered_in_order_all_or_none(world):
-    service, _keys, key, _clock, state = world
+    service, _keys, _key, _clock, state = world
     ids = [service.apply(OPERATOR, APPLICATION).id for _ in range(3)]
     issued = service.issue_many(OPERATOR, [ids[2], ids[0], ids[1]], "Lee Seo-yeon", "Busan")
     assert [r.id for r in issued] == [ids[2], ids[0], ids[1]]
