@@ -202,7 +202,7 @@ def test_an_officer_issues_a_queue_of_applications_together(client, actors, appl
         json={"ids": ids[:2], "place": "Busan"},
         headers=officer.headers,
     )  # issued already: both named, nothing changes
-    assert r.status_code == 400
+    assert r.status_code == 409
     assert r.headers["content-type"] == PROBLEM
     assert ids[0] in r.text
     assert ids[1] in r.text

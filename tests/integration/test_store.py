@@ -30,6 +30,34 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(request, tmp_path):
         engine.dispose()
 
 
+def test_sqlite_readers_do_not_wait_for_a_writer(request, tmp_path):
+    """WAL lets a reader read while another connection's write transaction is open, even
+    one that took a savepoint (which opens the transaction before the savepoint). The
+    reader runs in another thread, bounded, so a regression fails instead of hanging."""
+    import threading
+
+    from opencustoms.store.repositories import uow_factory
+    from tests.integration.test_repositories_contract import _stored
+
+    with fresh_database("sqlite", request, tmp_path) as url:
+        engine = make_engine(url)
+        uow = uow_factory(engine)
+        seen: list[object] = []
+        with uow() as writer:
+            writer.certificates.add(_stored("1"))  # a savepoint, inside a write transaction
+
+            def read() -> None:
+                with uow() as reader:
+                    seen.append(reader.certificates.get("cert_1"))
+
+            thread = threading.Thread(target=read)
+            thread.start()
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+            assert seen == [None]  # not committed: not seen, and not waited for
+        engine.dispose()
+
+
 def test_foreign_keys_are_enforced(services):
     with services.engine.connect() as conn, pytest.raises(DBAPIError):
         conn.execute(

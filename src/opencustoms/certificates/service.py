@@ -58,6 +58,7 @@ from opencustoms.certificates.validation import validate
 from opencustoms.kernel.dates import Clock, local_time
 from opencustoms.kernel.errors import (
     N_,
+    Conflict,
     DomainError,
     Finding,
     Forbidden,
@@ -81,7 +82,9 @@ class PublicCheck:
 _AUTHORITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")  # as trust/keys.py's check_ids
 
 # what only the issuing body fills in: an applicant leaves these out
-# applications issued together: a long queue is cleared in batches of this many at most
+# applications issued together: a long queue is cleared in batches of this many at most.
+# The authority's number sequence stays locked until the batch commits (others issuing for
+# it wait that long: about a second for the largest batch).
 MAX_ISSUED_AT_ONCE = 500
 _GIVEN_AT_ISSUE = ("number", "certification", "issue_date", "issue_place", "replaces")
 
@@ -587,6 +590,8 @@ class CertificateService:
         on: date | None,
     ) -> list[StoredCertificate]:
         """Issue the applications in this transaction, or raise with every problem."""
+        for record in records:  # who may act comes first, before what is asked
+            self._officer(ctx, record)
         on = on or self.today()
         if not officer.strip() or not place.strip():
             raise InvalidInput.of(
@@ -594,6 +599,7 @@ class CertificateService:
                 N_("Give the certifying officer's name and the place of issue."),
                 field="certification",
             )
+        self._require_passphrase()  # once, not once for each application
         problems = _Problems(len(records) > 1)
         signing: dict[tuple[str, str], tuple[PublicKey, bytes]] = {}
         certified: list[tuple[StoredCertificate, Certificate, PublicKey, bytes]] = []
@@ -609,7 +615,8 @@ class CertificateService:
         # numbers are taken inside this transaction: if anything below fails, none is used up
         numbers: dict[str, str] = {}
         scope = number_scope(self._format, on)
-        for authority in dict.fromkeys(r.authority for r, *_ in certified):
+        # authorities in one order, so that two batches never wait for each other's sequence
+        for authority in sorted({r.authority for r, *_ in certified}):
             mine = [r for r, *_ in certified if r.authority == authority]
             last = uow.certificates.next_in_sequence(authority, scope, len(mine))
             for seq, r in enumerate(mine, start=last - len(mine) + 1):
@@ -661,7 +668,6 @@ class CertificateService:
         self, ctx: Context, record: StoredCertificate, officer: str, place: str, on: date
     ) -> tuple[Certificate, FormProfile]:
         """The application as the officer certifies it on `on`, not yet numbered."""
-        self._officer(ctx, record)
         moved(record.status, EventKind.ISSUED, record.label)
         applied = local_time(record.updated_at, self._zone).date()  # when it was applied for
         if on > self.today() or on < applied:
@@ -710,6 +716,10 @@ class CertificateService:
         )
 
     def _sign(self, cert: Certificate, key: PublicKey, private_pem: bytes) -> dict[str, Any]:
+        passphrase = self._require_passphrase()
+        return sign_certificate(cert, self._form(cert.form), key, private_pem, passphrase)
+
+    def _require_passphrase(self) -> str:
         passphrase = self._passphrase()
         if not passphrase:
             raise InvalidInput.of(
@@ -717,7 +727,7 @@ class CertificateService:
                 N_("Set OPENCUSTOMS_KEY_PASSPHRASE: private keys are stored encrypted with it."),
                 field="passphrase",
             )
-        return sign_certificate(cert, self._form(cert.form), key, private_pem, passphrase)
+        return passphrase
 
     def _move(
         self,
@@ -918,13 +928,16 @@ class _Problems:
     """What stops applications from being issued together, gathered so that all are told.
 
     For one application its own errors pass through unchanged; in a batch each
-    finding is put under the application it concerns. A refusal to act at all
-    (not this officer's authority, an application not seen) is raised at once.
+    finding is put under the application it concerns, keeping its own code. A
+    refusal to act at all (not this officer's, an application not seen) is
+    raised at once. All of them conflicts with the applications' state (issued
+    already, say): a Conflict; anything else: InvalidInput.
     """
 
     def __init__(self, batch: bool) -> None:
         self._batch = batch
         self._found: list[Finding] = []
+        self._conflicts_only = True
 
     @contextmanager
     def of(self, record: StoredCertificate) -> Iterator[None]:
@@ -935,11 +948,12 @@ class _Problems:
         except DomainError as e:
             if not self._batch:
                 raise
+            self._conflicts_only &= isinstance(e, Conflict)
             self._found += [
                 Finding(
                     "certificate.not_issued",
                     N_("%(application)s: %(problem)s"),
-                    {"application": record.label, "problem": f},
+                    {"application": record.label, "problem": f, "code": f.code},
                     field=record.id,
                 )
                 for f in e.findings
@@ -947,7 +961,7 @@ class _Problems:
 
     def raise_any(self) -> None:
         if self._found:
-            raise InvalidInput(*self._found)
+            raise (Conflict if self._conflicts_only else InvalidInput)(*self._found)
 
 
 def _not_found(ref: str) -> NotFound:

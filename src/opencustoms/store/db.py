@@ -21,17 +21,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Python's sqlite3 opens a transaction only before a write, so a SAVEPOINT issued
-    # first would open one itself, and its RELEASE would commit everything: work meant
-    # to be rolled back would stay. SQLAlchemy's advice: the driver opens nothing, and
-    # every transaction begins with BEGIN (see `_sqlite_begin`).
-    dbapi_connection.isolation_level = None
     # WAL lets readers work while one writer writes; SQLite leaves foreign
     # keys off unless asked, per connection.
     cursor = dbapi_connection.cursor()
@@ -41,10 +36,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE: the transaction takes the write lock at once, so one that reads and then
-    # writes waits its turn (busy_timeout) instead of failing when another wrote meanwhile
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_savepoint(connection: Any, _name: str) -> None:
+    """Open the transaction before a savepoint, if no write has opened it yet.
+
+    Python's sqlite3 begins a transaction only before a write (reads before it run
+    beside other writers, as WAL allows). A SAVEPOINT issued first would open one
+    itself, and its RELEASE would then commit everything: work meant to be rolled
+    back would stay. IMMEDIATE takes the write lock now, as the write to come would.
+    """
+    driver = connection.connection.dbapi_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -515,7 +515,7 @@ class SqlCertificates:
                 raise number_taken(taken.authority, str(taken.number)) from None
         # summed over the rows (both engines' drivers count an executemany whole)
         if cast(CursorResult[Any], done).rowcount != len(rows):
-            raise stale(records[0].label if len(records) == 1 else self._changed(records))
+            raise stale(self._changed(records))
 
     def _taken(self, records: Sequence[StoredCertificate]) -> StoredCertificate:
         """Which record's number is another certificate's (the first if none can be told)."""
@@ -526,12 +526,15 @@ class SqlCertificates:
         return records[0]
 
     def _changed(self, records: Sequence[StoredCertificate]) -> str:
-        """The label of a record that someone else changed meanwhile."""
+        """The label, as stored, of a record that someone else changed meanwhile (not the
+        number this transaction meant to give it, which it will not have)."""
         for record in records:
             now = self.get(record.id)
-            if now is None or now.version != record.version - 1:
-                return record.label
-        return records[0].label
+            if now is None:
+                return record.id
+            if now.version != record.version - 1:
+                return now.label
+        return records[0].id
 
     def get(self, record_id: str) -> StoredCertificate | None:
         row = self.s.execute(_CERTIFICATE_BY_ID, {"id": record_id}).first()
@@ -597,8 +600,9 @@ class SqlCertificates:
         ]
         try:  # no savepoint: a taken (certificate, seq) fails the transaction whole
             self.s.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
-        except IntegrityError:
-            raise stale(events[0].certificate_id) from None
+        except IntegrityError:  # the database cannot be asked which (the transaction failed)
+            named = list(dict.fromkeys(e.certificate_id for e in events))
+            raise stale(", ".join(named[:3]) + (" ..." if len(named) > 3 else "")) from None
 
     def events(self, record_id: str) -> Sequence[Event]:
         e = t.certificate_events

@@ -460,11 +460,12 @@ def test_applications_issued_together_are_numbered_in_order_all_or_none(world):
     # and both are told, each naming its application
     fresh = service.apply(OPERATOR, APPLICATION).id
     bad = service.reject(OPERATOR, service.apply(OPERATOR, APPLICATION).id, "incomplete").id
-    with pytest.raises(InvalidInput) as e:
+    with pytest.raises(Conflict) as e:  # both conflict with the applications' state
         service.issue_many(OPERATOR, [fresh, issued[0].id, bad], "Lee Seo-yeon", "Busan")
     findings = e.value.findings
     assert {f.field for f in findings} == {issued[0].id, bad}
     assert all(f.code == "certificate.not_issued" for f in findings)
+    assert {f.params["code"] for f in findings} == {"certificate.wrong_status"}
     assert "KR-KCS-2026-000001" in findings[0].render()
     assert service.get(OPERATOR, fresh).status is Status.APPLIED
     assert service.issue(OPERATOR, fresh, "Lee", "Busan").number == "KR-KCS-2026-000004"
@@ -490,6 +491,10 @@ def test_issuing_together_refuses_nothing_twice_too_many_and_others_work(world):
     theirs = service.apply(exporter, APPLICATION).id
     with pytest.raises(Forbidden):
         service.issue_many(exporter, [theirs], "Kim", "Changwon")
+    with pytest.raises(Forbidden):  # who may act is asked before what is asked
+        service.issue(exporter, theirs, "Kim", "   ")
+    with pytest.raises(InvalidInput, match="certifying officer"):
+        service.issue_many(officer, [one, theirs], "Lee", " ")
     foreign = _principal(OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER, country="JP", org="jp")
     with pytest.raises(NotFound):  # not seen: one answer for absent and not yours
         service.issue_many(foreign, [one, theirs], "Sato", "Tokyo")
