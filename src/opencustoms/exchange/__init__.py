@@ -1,0 +1,1 @@
+"""The origin data exchange between customs nodes: messages, envelopes, delivery."""

@@ -1,0 +1,272 @@
+"""The signed envelope every message travels in, and what a receiving node accepts.
+
+An envelope names the message (id, type and version), the sending and receiving
+nodes, when it was sent, what it answers (correlation id) and, for a message
+about one certificate, its place in that certificate's sequence; the payload is
+the message itself (for a certificate, the signed certificate document, so that
+the importing country checks the issuing authority's own signature end to end).
+
+It is signed as a compact JWS over its RFC 8785 bytes with the sending node's
+key. Each delivery attempt is signed afresh, with the time of that attempt,
+under the same message id: a receiver accepts a time within `MAX_SKEW` of its own
+clock, and remembers ids for `REMEMBER_IDS`, so a replay is either stale or a
+duplicate (acknowledged again, stored once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from opencustoms.exchange.messages import check_payload, message_type, parse_instant, unknown_type
+from opencustoms.kernel.errors import N_, Finding, InvalidInput
+from opencustoms.trust.canonical import canonical_bytes
+from opencustoms.trust.keys import PublicKey
+from opencustoms.trust.signing import open_token, opened_signature_valid, sign
+
+TYPE = "application/opencustoms-envelope+jws"  # the JWS header's typ: not a certificate
+MAX_SKEW = timedelta(minutes=5)
+REMEMBER_IDS = timedelta(days=7)
+_MAX_ID = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    id: str
+    type: str
+    version: int
+    sender: str  # node ids, as in the partner registry
+    receiver: str
+    sent_at: datetime  # aware, UTC
+    payload: dict[str, Any]
+    correlation_id: str | None = None  # the message this one answers
+    sequence: int | None = None  # the n-th message about its certificate, sender to receiver
+
+    @property
+    def subject(self) -> str | None:
+        """The certificate an ordered message concerns ("AUTHORITY/NUMBER"), else None."""
+        kind = message_type(self.type, self.version)
+        if kind is None or not kind.ordered:
+            return None
+        return f"{self.payload['authority']}/{self.payload['number']}"
+
+
+def envelope_json(envelope: Envelope) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": envelope.id,
+        "type": envelope.type,
+        "version": envelope.version,
+        "from": envelope.sender,
+        "to": envelope.receiver,
+        "sent_at": envelope.sent_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "payload": envelope.payload,
+    }
+    if envelope.correlation_id is not None:
+        out["correlation_id"] = envelope.correlation_id
+    if envelope.sequence is not None:
+        out["seq"] = envelope.sequence
+    return out
+
+
+def read_envelope(data: Any) -> Envelope:
+    """The envelope from its JSON form, or InvalidInput with every problem."""
+    if not isinstance(data, dict):
+        raise InvalidInput(_bad("envelope", N_("%(path)s: expected an object")))
+    found: list[Finding] = []
+
+    def text(name: str, required: bool = True) -> str | None:
+        value = data.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
+            found.append(_bad(name, N_("%(path)s: expected text of at most 80 characters")))
+            return None
+        return value
+
+    ident, kind, sender, receiver = text("id"), text("type"), text("from"), text("to")
+    correlation = text("correlation_id", required=False)
+    version = data.get("version")
+    if type(version) is not int or version < 1:
+        found.append(_bad("version", N_("%(path)s: expected a whole number, 1 or more")))
+    sent_at = parse_instant(data["sent_at"]) if isinstance(data.get("sent_at"), str) else None
+    if sent_at is None:
+        found.append(
+            _bad(
+                "sent_at",
+                N_("%(path)s: expected a time with its offset, e.g. 2026-06-02T03:00:00Z"),
+            )
+        )
+    sequence = data.get("seq")
+    if sequence is not None and (type(sequence) is not int or sequence < 1):
+        found.append(_bad("seq", N_("%(path)s: expected a whole number, 1 or more")))
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        found.append(_bad("payload", N_("%(path)s: expected an object")))
+    extra = sorted(set(data) - _FIELDS)[:5]
+    found += [_bad(str(k)[:40], N_("%(path)s: not a field of an envelope")) for k in extra]
+    if found:
+        raise InvalidInput(*found)
+    # every one was checked above
+    assert ident is not None
+    assert kind is not None
+    assert sender is not None
+    assert receiver is not None
+    assert sent_at is not None
+    assert isinstance(payload, dict)
+    assert type(version) is int
+    return Envelope(
+        ident,
+        kind,
+        version,
+        sender,
+        receiver,
+        sent_at.astimezone(UTC),
+        payload,
+        correlation,
+        sequence,
+    )
+
+
+_FIELDS = {"id", "type", "version", "from", "to", "sent_at", "payload", "correlation_id", "seq"}
+
+
+def seal_envelope(envelope: Envelope, key: PublicKey, private_pem: bytes, passphrase: str) -> str:
+    """The envelope signed with the sending node's key, as sent on the wire."""
+    return sign(canonical_bytes(envelope_json(envelope)), key, private_pem, passphrase, TYPE)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a receiving node makes of a delivery: the envelope if it could be read, every
+    reason to reject it, and whether its id was seen before (a duplicate is acknowledged
+    again and not applied twice)."""
+
+    envelope: Envelope | None
+    problems: tuple[Finding, ...] = field(default=())
+    duplicate: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.envelope is not None and not self.problems
+
+
+def receive(
+    token: str,
+    me: str,
+    now: datetime,
+    node_keys: Mapping[str, Mapping[str, PublicKey]],
+    seen: Callable[[str], bool],
+) -> Received:
+    """Open and check a delivered envelope; every reason to reject it is reported.
+
+    `me`: this node's id; `now`: this node's clock; `node_keys`: for each partner
+    node its message-signing keys by kid; `seen(id)`: whether a message with that
+    id arrived within `REMEMBER_IDS`.
+    """
+    try:
+        opened = open_token(token)
+    except InvalidInput as e:
+        return Received(None, e.findings)
+    if opened.header.get("typ") != TYPE:
+        return Received(
+            None,
+            (
+                _reject(
+                    "typ",
+                    N_("this is not a message envelope (typ %(typ)s)"),
+                    typ=str(opened.header.get("typ"))[:60],
+                ),
+            ),
+        )
+    try:
+        envelope = read_envelope(orjson.loads(opened.payload))
+    except ValueError:
+        return Received(None, (_reject("envelope", N_("the signed envelope is not JSON")),))
+    except InvalidInput as e:
+        return Received(None, e.findings)
+
+    problems: list[Finding] = []
+    keys = node_keys.get(envelope.sender)
+    key = keys.get(opened.kid) if keys is not None else None
+    if keys is None:
+        problems.append(
+            _reject("from", N_("%(sender)s is not a partner of this node"), sender=envelope.sender)
+        )
+    elif key is None:
+        problems.append(
+            _reject(
+                "kid",
+                N_("%(kid)s is not a key of %(sender)s"),
+                kid=opened.kid[:90],
+                sender=envelope.sender,
+            )
+        )
+    elif not opened_signature_valid(opened, key):
+        problems.append(_reject("signature", N_("the signature is not key %(kid)s's"), kid=key.kid))
+    elif key.revoked_at is not None and key.revoked_at <= now:
+        problems.append(
+            _reject(
+                "kid",
+                N_("key %(kid)s of %(sender)s is revoked"),
+                kid=key.kid,
+                sender=envelope.sender,
+            )
+        )
+    elif not key.valid_on(envelope.sent_at.date()):
+        problems.append(
+            _reject(
+                "kid",
+                N_("key %(kid)s was not valid on %(day)s"),
+                kid=key.kid,
+                day=envelope.sent_at.date().isoformat(),
+            )
+        )
+    if envelope.receiver != me:
+        problems.append(
+            _reject(
+                "to",
+                N_("the message is for %(receiver)s, not this node (%(me)s)"),
+                receiver=envelope.receiver,
+                me=me,
+            )
+        )
+    if abs(now - envelope.sent_at) > MAX_SKEW:
+        problems.append(
+            _reject(
+                "sent_at",
+                N_(
+                    "sent at %(sent)s, more than %(minutes)s minutes from this node's time %(now)s: stale, replayed or a clock to set"
+                ),
+                sent=envelope_json(envelope)["sent_at"],
+                minutes=int(MAX_SKEW.total_seconds() // 60),
+                now=now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            )
+        )
+    kind = message_type(envelope.type, envelope.version)
+    if kind is None:
+        problems.append(unknown_type(envelope.type, envelope.version))
+    else:
+        problems += check_payload(kind, envelope.payload)
+        if kind.ordered and envelope.sequence is None:
+            problems.append(
+                _reject(
+                    "seq",
+                    N_("%(type)s is delivered in order: the envelope needs its seq"),
+                    type=kind.name,
+                )
+            )
+    if problems:
+        return Received(envelope, tuple(problems))
+    return Received(envelope, (), duplicate=seen(envelope.id))
+
+
+def _bad(path: str, template: str) -> Finding:
+    return Finding("exchange.bad_envelope", template, {"path": path}, field=path)
+
+
+def _reject(path: str, template: str, **params: Any) -> Finding:
+    return Finding("exchange.rejected", template, params, field=path)
