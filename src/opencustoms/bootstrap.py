@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from opencustoms.accounts.service import AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
+from opencustoms.exchange.registry import PartnerRegistry
 from opencustoms.kernel.dates import Clock, SystemClock, zone
 from opencustoms.kernel.nomenclature import Nomenclature
 from opencustoms.origin.agreements import AgreementCatalogue
@@ -34,6 +35,7 @@ class Services:
     determinations: DeterminationHistory
     keys: AuthorityKeys
     certificates: CertificateService
+    partners: PartnerRegistry
 
     def close(self) -> None:
         self.engine.dispose()
@@ -47,6 +49,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     origin = AgreementCatalogue(imported_uk_folder(settings), correspondence_file(settings))
     keys = AuthorityKeys(uow, clock, settings.data_dir / "keys")
     office_zone = zone(settings.office_timezone)
+
+    forms = shipped_forms()
+
+    def agreements() -> set[str]:
+        """The agreements this node knows: those with rules or a profile, and the forms'."""
+        return {a.id for a in origin.agreements()} | {f.agreement for f in forms.values()}
 
     def passphrase() -> str | None:
         secret = settings.key_passphrase
@@ -65,13 +73,14 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         certificates=CertificateService(
             uow,
             clock,
-            shipped_forms(),
+            forms,
             keys.private_pem,
             passphrase,
             office_zone,
             settings.certificate_number_format,
             settings.public_url,
         ),
+        partners=PartnerRegistry(uow, clock, agreements),
     )
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.certificates.lifecycle import Event, StoredCertificate
 from opencustoms.certificates.signed import Verdict
+from opencustoms.exchange.partners import Partner, partner_json
 from opencustoms.i18n import _, label
 from opencustoms.kernel.dates import local_time
 from opencustoms.kernel.errors import N_, DomainError
@@ -76,6 +77,15 @@ def organisation(org: Organisation) -> dict[str, Any]:
         "kind": org.kind.value,
         "country": org.country.alpha2,
         "created_at": org.created_at,
+    }
+
+
+def partner(p: Partner) -> dict[str, Any]:
+    return partner_json(p) | {
+        "active": p.active,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "version": p.version,
     }
 
 

@@ -123,9 +123,37 @@ ROUTES = {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
         "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
     },
+    ("GET", "/api/v1/partners"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/partners/{node}"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("POST", "/api/v1/partners"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("PUT", "/api/v1/partners/{node}"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+    },
+    ("POST", "/api/v1/partners/{node}/deactivate"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("POST", "/api/v1/partners/{node}/activate"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
 }
 
 BODIES = {
+    ("POST", "/api/v1/partners"): {"node": "VN-NODE"},
+    ("PUT", "/api/v1/partners/{node}"): {"node": "VN-NODE"},
+    ("POST", "/api/v1/partners/{node}/deactivate"): {},
+    ("POST", "/api/v1/partners/{node}/activate"): {},
     ("POST", "/api/v1/organisations"): {"name": "Trader", "kind": "exporter", "country": "KR"},
     ("POST", "/api/v1/organisations/{org_id}/accounts"): {"name": "Lee", "roles": ["exporter"]},
     ("POST", "/api/v1/mandates"): {"broker_id": "org_none"},
@@ -152,6 +180,7 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         .replace("{code}", "090121")
         .replace("{mandate_id}", "man_00000000000000000000")
         .replace("{certificate_id}", "cert_00000000000000000000")
+        .replace("{node}", "VN-NODE")
     )
     if method == "GET":
         return client.get(

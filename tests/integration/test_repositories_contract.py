@@ -452,3 +452,39 @@ def test_number_sequences_run_per_authority_and_scope(uow):
         # not committed: the number is not used up
     with uow() as u:
         assert u.certificates.next_in_sequence("KR-KCS", "2026") == 4
+
+
+def test_partners_round_trip_and_refuse_stale_and_taken(uow):
+    from dataclasses import replace
+
+    from opencustoms.exchange.partners import read_partner
+
+    vietnam = read_partner(
+        {
+            "node": "VN-NODE",
+            "country": "VN",
+            "name": "Vietnam Customs",
+            "url": "https://vn.example",
+            "links": [{"agreement": "rcep", "messages": ["ack"], "reply_days": 90}],
+        },
+        {"rcep"},
+        T0,
+    )
+    china = replace(vietnam, node="CN-NODE", country="CN", active=False)
+    with uow() as u:
+        u.partners.add(vietnam)
+        u.partners.add(china)
+        u.commit()
+    with uow() as u:
+        assert u.partners.get("VN-NODE") == vietnam
+        assert u.partners.get("JP-NODE") is None
+        assert [p.node for p in u.partners.all()] == ["CN-NODE", "VN-NODE"]
+        assert [p.node for p in u.partners.all(active_only=True)] == ["VN-NODE"]
+        u.partners.save(replace(vietnam, url="https://vn2.example", version=2))
+        u.commit()
+    with uow() as u, pytest.raises(Conflict, match="is a partner already"):
+        u.partners.add(vietnam)
+    with uow() as u, pytest.raises(Conflict, match="changed by someone else"):
+        u.partners.save(replace(vietnam, version=2))
+    with uow() as u:
+        assert u.partners.get("VN-NODE").url == "https://vn2.example"

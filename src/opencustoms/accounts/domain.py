@@ -58,6 +58,8 @@ class Permission(StrEnum):
     CERT_READ = "certificates:read"  # track: one's own, or one's jurisdiction's
     CERT_ISSUE = "certificates:issue"  # issue, reject, replace, revoke
     CERT_VERIFY = "certificates:verify"  # anyone may check a certificate
+    PARTNERS_READ = "exchange:partners:read"  # the partner nodes this node exchanges with
+    PARTNERS_MANAGE = "exchange:partners:manage"  # add, change, deactivate them
 
 
 PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
@@ -65,9 +67,15 @@ _EVERY_ACCOUNT = PUBLIC_PERMISSIONS | {Permission.ACCOUNT_SELF_READ, Permission.
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMS_ADMIN: _EVERY_ACCOUNT
-    | {Permission.ORG_CREATE, Permission.ACCOUNT_CREATE, Permission.AUDIT_READ},
-    Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT,
-    Role.AUDITOR: _EVERY_ACCOUNT | {Permission.AUDIT_READ},
+    | {
+        Permission.ORG_CREATE,
+        Permission.ACCOUNT_CREATE,
+        Permission.AUDIT_READ,
+        Permission.PARTNERS_READ,
+        Permission.PARTNERS_MANAGE,
+    },
+    Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT | {Permission.PARTNERS_READ},
+    Role.AUDITOR: _EVERY_ACCOUNT | {Permission.AUDIT_READ, Permission.PARTNERS_READ},
     Role.ISSUING_OFFICER: _EVERY_ACCOUNT
     | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_READ, Permission.CERT_ISSUE},
     Role.EXPORTER: _EVERY_ACCOUNT

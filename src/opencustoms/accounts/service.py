@@ -76,6 +76,31 @@ class Context:
 OPERATOR = Context(principal=None)
 
 
+def audit_event(
+    ctx: Context,
+    at: datetime,
+    action: str,
+    object_type: str,
+    object_id: str,
+    organisation_id: str | None,
+    details: dict[str, Any],
+) -> AuditEvent:
+    """The audit entry for an action by whoever `ctx` names (None: the operator)."""
+    p = ctx.principal
+    return AuditEvent(
+        id=new_id("aud"),
+        at=at,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        organisation_id=organisation_id,
+        actor_account_id=p.account.id if p and p.account else None,
+        actor_organisation_id=p.organisation.id if p and p.organisation else None,
+        request_id=ctx.request_id,
+        details=details,
+    )
+
+
 def hash_token(token: str) -> str:
     """Tokens are 256 random bits, so a plain SHA-256 is enough to keep them safe at rest."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -435,20 +460,8 @@ class AccountsService:
         org_id: str,
         details: dict[str, Any],
     ) -> None:
-        p = ctx.principal
         uow.audit.append(
-            AuditEvent(
-                id=new_id("aud"),
-                at=self._clock.now(),
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                organisation_id=org_id,
-                actor_account_id=p.account.id if p and p.account else None,
-                actor_organisation_id=p.organisation.id if p and p.organisation else None,
-                request_id=ctx.request_id,
-                details=details,
-            )
+            audit_event(ctx, self._clock.now(), action, object_type, object_id, org_id, details)
         )
 
 

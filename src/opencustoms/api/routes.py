@@ -1,6 +1,6 @@
 """All API routers, so the app includes them in one line."""
 
-from opencustoms.api import audit, certificates, hs, ops, organisations, origin
+from opencustoms.api import audit, certificates, hs, ops, organisations, origin, partners
 
 ROUTERS = [
     ops.router,
@@ -9,4 +9,5 @@ ROUTERS = [
     certificates.router,
     organisations.router,
     audit.router,
+    partners.router,
 ]

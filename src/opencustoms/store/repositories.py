@@ -43,6 +43,14 @@ from opencustoms.certificates.lifecycle import (
     stale,
 )
 from opencustoms.certificates.ports import CertificateRepository
+from opencustoms.exchange.partners import (
+    Link,
+    Partner,
+    partner_changed,
+    partner_exists,
+    partner_json,
+)
+from opencustoms.exchange.ports import PartnerRepository
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import (
@@ -684,6 +692,70 @@ def _certificate(row: Row[Any]) -> StoredCertificate:
     )
 
 
+class SqlPartners:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add(self, partner: Partner) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.partners).values(**_partner_row(partner)))
+        except IntegrityError:
+            raise partner_exists(partner.node) from None
+
+    def save(self, partner: Partner) -> None:
+        p = t.partners
+        row = _partner_row(partner)
+        del row["node"], row["created_at"]
+        done = self.s.execute(
+            update(p)
+            .where(p.c.node == partner.node, p.c.version == partner.version - 1)
+            .values(**row)
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise partner_changed(partner.node)
+
+    def get(self, node: str) -> Partner | None:
+        row = self.s.execute(select(t.partners).where(t.partners.c.node == node)).first()
+        return _partner(row) if row else None
+
+    def all(self, active_only: bool = False) -> Sequence[Partner]:
+        query = select(t.partners).order_by(t.partners.c.node)
+        if active_only:
+            query = query.where(t.partners.c.active.is_(True))
+        return [_partner(r) for r in self.s.execute(query)]
+
+
+def _partner_row(partner: Partner) -> dict[str, Any]:
+    return {
+        "node": partner.node,
+        "country": partner.country,
+        "name": partner.name,
+        "url": partner.url,
+        "links": partner_json(partner)["links"],
+        "active": partner.active,
+        "created_at": partner.created_at,
+        "updated_at": partner.updated_at,
+        "version": partner.version,
+    }
+
+
+def _partner(row: Row[Any]) -> Partner:
+    return Partner(
+        node=row.node,
+        country=row.country,
+        name=row.name,
+        url=row.url,
+        links=tuple(
+            Link(k["agreement"], tuple(k["messages"]), k.get("reply_days")) for k in row.links
+        ),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        active=row.active,
+        version=row.version,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all.
 
@@ -699,6 +771,7 @@ class SqlUnitOfWork:
     determinations: DeterminationRepository
     keys: KeyRepository
     certificates: CertificateRepository
+    partners: PartnerRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -711,6 +784,7 @@ class SqlUnitOfWork:
         self.determinations = SqlDeterminations(c)
         self.keys = SqlKeys(c)
         self.certificates = SqlCertificates(c)
+        self.partners = SqlPartners(c)
         return self
 
     def __exit__(

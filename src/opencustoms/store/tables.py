@@ -225,5 +225,20 @@ certificate_sequences = Table(
     Column("last", Integer, nullable=False),
 )
 
+# Partner nodes of the origin data exchange (their keys are in authority_keys).
+partners = Table(
+    "partners",
+    metadata,
+    Column("node", String(40), primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("url", String(300), nullable=False),
+    Column("links", JSON, nullable=False),  # [{"agreement", "messages", "reply_days"}]
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

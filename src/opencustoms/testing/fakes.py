@@ -21,6 +21,7 @@ from opencustoms.certificates.lifecycle import (
     number_taken,
     stale,
 )
+from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
 from opencustoms.platform.audit import AuditEvent
@@ -41,6 +42,7 @@ class _State:
     certificates: dict[str, StoredCertificate] = field(default_factory=dict)
     certificate_events: dict[str, list[Event]] = field(default_factory=dict)
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
+    partners: dict[str, Partner] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -290,6 +292,31 @@ class FakeCertificates:
         return taken
 
 
+class FakePartners:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, partner: Partner) -> None:
+        if partner.node in self.st.partners:
+            raise partner_exists(partner.node)
+        self.st.partners[partner.node] = partner
+
+    def save(self, partner: Partner) -> None:
+        known = self.st.partners.get(partner.node)
+        if known is None or known.version != partner.version - 1:
+            raise partner_changed(partner.node)
+        self.st.partners[partner.node] = partner
+
+    def get(self, node: str) -> Partner | None:
+        return self.st.partners.get(node)
+
+    def all(self, active_only: bool = False) -> Sequence[Partner]:
+        return sorted(
+            (p for p in self.st.partners.values() if p.active or not active_only),
+            key=lambda p: p.node,
+        )
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -309,6 +336,7 @@ class FakeUnitOfWork:
         self.determinations = FakeDeterminations(self._work)
         self.keys = FakeKeys(self._work)
         self.certificates = FakeCertificates(self._work)
+        self.partners = FakePartners(self._work)
 
     def __exit__(
         self,
