@@ -15,6 +15,7 @@ duplicate (acknowledged again, stored once).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,12 +27,12 @@ from opencustoms.exchange.messages import check_payload, message_type, parse_ins
 from opencustoms.kernel.errors import N_, Finding, InvalidInput
 from opencustoms.trust.canonical import canonical_bytes
 from opencustoms.trust.keys import PublicKey
-from opencustoms.trust.signing import open_token, opened_signature_valid, sign
+from opencustoms.trust.signing import Opened, open_token, opened_signature_valid, sign
 
 TYPE = "application/opencustoms-envelope+jws"  # the JWS header's typ: not a certificate
 MAX_SKEW = timedelta(minutes=5)
 REMEMBER_IDS = timedelta(days=7)
-_MAX_ID = 80
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")  # ids, node ids, type names
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,10 @@ class Envelope:
     def subject(self) -> str | None:
         """The certificate an ordered message concerns ("AUTHORITY/NUMBER"), else None."""
         kind = message_type(self.type, self.version)
-        if kind is None or not kind.ordered:
+        authority, number = self.payload.get("authority"), self.payload.get("number")
+        if kind is None or not kind.ordered or not authority or not number:
             return None
-        return f"{self.payload['authority']}/{self.payload['number']}"
+        return f"{authority}/{number}"
 
 
 def envelope_json(envelope: Envelope) -> dict[str, Any]:
@@ -82,8 +84,10 @@ def read_envelope(data: Any) -> Envelope:
         value = data.get(name)
         if value is None and not required:
             return None
-        if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
-            found.append(_bad(name, N_("%(path)s: expected text of at most 80 characters")))
+        if not isinstance(value, str) or not _ID.fullmatch(value):
+            found.append(
+                _bad(name, N_("%(path)s: letters, digits, '.', '_', ':' and '-', at most 80"))
+            )
             return None
         return value
 
@@ -142,46 +146,46 @@ def seal_envelope(envelope: Envelope, key: PublicKey, private_pem: bytes, passph
 @dataclass(frozen=True, slots=True)
 class Received:
     """What a receiving node makes of a delivery: the envelope if it could be read, every
-    reason to reject it, and whether its id was seen before (a duplicate is acknowledged
-    again and not applied twice)."""
+    reason to reject it, whether its id was seen before (a duplicate is acknowledged
+    again and not applied twice), and whether its sender is who it says (signed by a
+    key of that partner: never acknowledge to, or record against, one that is not)."""
 
     envelope: Envelope | None
     problems: tuple[Finding, ...] = field(default=())
     duplicate: bool = False
+    authenticated: bool = False
 
     @property
     def accepted(self) -> bool:
-        return self.envelope is not None and not self.problems
+        return self.envelope is not None and self.authenticated and not self.problems
 
 
 def receive(
-    token: str,
+    token: Any,
     me: str,
     now: datetime,
     node_keys: Mapping[str, Mapping[str, PublicKey]],
-    seen: Callable[[str], bool],
+    seen: Callable[[str, str], bool],
 ) -> Received:
     """Open and check a delivered envelope; every reason to reject it is reported.
 
-    `me`: this node's id; `now`: this node's clock; `node_keys`: for each partner
-    node its message-signing keys by kid; `seen(id)`: whether a message with that
-    id arrived within `REMEMBER_IDS`.
+    `me`: this node's id; `now`: this node's clock (aware); `node_keys`: for each
+    active partner node its message-signing keys by kid; `seen(sender, id)`: whether
+    that sender's message with that id arrived within `REMEMBER_IDS` (ids are the
+    sender's own: one partner cannot shadow another's).
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware time")  # a programming error, not input
+    if not isinstance(token, str):
+        return Received(None, (_reject("envelope", N_("a message is a compact JWS, as text")),))
     try:
         opened = open_token(token)
     except InvalidInput as e:
         return Received(None, e.findings)
-    if opened.header.get("typ") != TYPE:
-        return Received(
-            None,
-            (
-                _reject(
-                    "typ",
-                    N_("this is not a message envelope (typ %(typ)s)"),
-                    typ=str(opened.header.get("typ"))[:60],
-                ),
-            ),
-        )
+    typ = opened.header.get("typ")
+    if typ != TYPE:
+        reason = N_("this is not a message envelope (typ %(typ)s)")
+        return Received(None, (_reject("typ", reason, typ=str(typ)[:60]),))
     try:
         envelope = read_envelope(orjson.loads(opened.payload))
     except ValueError:
@@ -189,42 +193,8 @@ def receive(
     except InvalidInput as e:
         return Received(None, e.findings)
 
-    problems: list[Finding] = []
-    keys = node_keys.get(envelope.sender)
-    key = keys.get(opened.kid) if keys is not None else None
-    if keys is None:
-        problems.append(
-            _reject("from", N_("%(sender)s is not a partner of this node"), sender=envelope.sender)
-        )
-    elif key is None:
-        problems.append(
-            _reject(
-                "kid",
-                N_("%(kid)s is not a key of %(sender)s"),
-                kid=opened.kid[:90],
-                sender=envelope.sender,
-            )
-        )
-    elif not opened_signature_valid(opened, key):
-        problems.append(_reject("signature", N_("the signature is not key %(kid)s's"), kid=key.kid))
-    elif key.revoked_at is not None and key.revoked_at <= now:
-        problems.append(
-            _reject(
-                "kid",
-                N_("key %(kid)s of %(sender)s is revoked"),
-                kid=key.kid,
-                sender=envelope.sender,
-            )
-        )
-    elif not key.valid_on(envelope.sent_at.date()):
-        problems.append(
-            _reject(
-                "kid",
-                N_("key %(kid)s was not valid on %(day)s"),
-                kid=key.kid,
-                day=envelope.sent_at.date().isoformat(),
-            )
-        )
+    problems = _sender_problems(envelope, opened, now, node_keys)
+    authenticated = not problems
     if envelope.receiver != me:
         problems.append(
             _reject(
@@ -260,8 +230,54 @@ def receive(
                 )
             )
     if problems:
-        return Received(envelope, tuple(problems))
-    return Received(envelope, (), duplicate=seen(envelope.id))
+        return Received(envelope, tuple(problems), authenticated=authenticated)
+    return Received(envelope, (), seen(envelope.sender, envelope.id), authenticated=True)
+
+
+def _sender_problems(
+    envelope: Envelope,
+    opened: Opened,
+    now: datetime,
+    node_keys: Mapping[str, Mapping[str, PublicKey]],
+) -> list[Finding]:
+    """Why the envelope is not its sender's, if it is not: unknown sender or key, a bad
+    signature, a revoked key or one not valid on the day sent."""
+    keys = node_keys.get(envelope.sender)
+    key = keys.get(opened.kid) if keys is not None else None
+    if keys is None:
+        return [
+            _reject("from", N_("%(sender)s is not a partner of this node"), sender=envelope.sender)
+        ]
+    if key is None:
+        return [
+            _reject(
+                "kid",
+                N_("%(kid)s is not a key of %(sender)s"),
+                kid=opened.kid[:90],
+                sender=envelope.sender,
+            )
+        ]
+    if not opened_signature_valid(opened, key):
+        return [_reject("signature", N_("the signature is not key %(kid)s's"), kid=key.kid)]
+    if key.revoked_at is not None and key.revoked_at <= now:
+        return [
+            _reject(
+                "kid",
+                N_("key %(kid)s of %(sender)s is revoked"),
+                kid=key.kid,
+                sender=envelope.sender,
+            )
+        ]
+    if not key.valid_on(envelope.sent_at.date()):
+        return [
+            _reject(
+                "kid",
+                N_("key %(kid)s was not valid on %(day)s"),
+                kid=key.kid,
+                day=envelope.sent_at.date().isoformat(),
+            )
+        ]
+    return []
 
 
 def _bad(path: str, template: str) -> Finding:

@@ -16,9 +16,10 @@ never silently mixed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -267,21 +268,30 @@ def _text(value: Any, max_length: int, path: str) -> list[Finding]:
     return []
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# RFC 3339: date, "T", time with optional fraction, and "Z" or an offset
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+_YEARS = range(2000, 2101)  # what a customs message can mean; beyond, arithmetic overflows
+
+
 def _is_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
     try:
-        date.fromisoformat(text)
+        return date.fromisoformat(text).year in _YEARS
     except ValueError:
         return False
-    return len(text) == 10
 
 
 def parse_instant(text: str) -> datetime | None:
-    """An RFC 3339 time with its offset, as an aware datetime; None if it is not one."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
+    """An RFC 3339 time with its offset, as an aware UTC datetime; None if it is not one."""
+    if not _INSTANT.fullmatch(text):
         return None
-    return value if value.tzinfo is not None and "T" in text else None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return value if value.year in _YEARS else None
 
 
 def _finding(path: str, template: str, **params: Any) -> Finding:

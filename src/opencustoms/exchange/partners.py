@@ -27,6 +27,7 @@ from opencustoms.trust.keys import PublicKey
 # so that they can never vouch for a certificate (no form is of that agreement)
 NODE_AGREEMENT = "exchange"
 MESSAGE_TYPES = tuple(sorted({t.name for t in TYPES}))
+MAX_LINKS = 20
 _NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")
 
 
@@ -110,12 +111,14 @@ def partner_json(partner: Partner) -> dict[str, Any]:
 
 
 def node_keys(partner: Partner, keys: Iterable[PublicKey]) -> dict[str, PublicKey]:
-    """The partner node's message-signing keys, by kid, from the keys this node holds."""
+    """The partner node's message-signing keys, by kid, from the keys this node holds: its
+    own, listed for the exchange and nothing else (a key that also signs certificates is
+    not a node key). Whether the partner is active is the caller's to ask."""
     return {
         k.kid: k
         for k in keys
         if k.authority == partner.node
-        and NODE_AGREEMENT in k.agreements
+        and k.agreements == (NODE_AGREEMENT,)
         and k.country == partner.country
     }
 
@@ -137,6 +140,9 @@ def partner_changed(node: str) -> Conflict:
 
 
 def _links(value: Any, known: set[str], found: list[Finding]) -> tuple[Link, ...]:
+    if isinstance(value, list) and len(value) > MAX_LINKS:
+        found.append(_bad("links", N_("%(path)s: at most %(max)s agreements"), max=MAX_LINKS))
+        return ()
     if not isinstance(value, list) or not value:
         found.append(
             _bad(
@@ -193,14 +199,24 @@ def _links(value: Any, known: set[str], found: list[Finding]) -> tuple[Link, ...
 
 
 def _is_base_url(url: str) -> bool:
-    if len(url) > 300 or any(c.isspace() for c in url):
+    """An http(s) URL naming a host (and a port, if any, that exists): no user or password
+    (it would be shown to every reader), no query or fragment, no backslash (which some
+    parsers read as a slash, so that the host would not be the one shown)."""
+    if len(url) > 300 or any(c.isspace() or c == "\\" for c in url):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range
+    except ValueError:  # e.g. "http://[::1"
+        return False
     return (
         parts.scheme in ("http", "https")
         and bool(parts.hostname)
+        and parts.username is None
+        and parts.password is None
         and not parts.query
         and not parts.fragment
+        and (port is None or port > 0)
     )
 
 

@@ -130,7 +130,9 @@ class AuthorityKeys:
 
     def import_trust(self, text: str, source: str) -> list[PublicKey]:
         """Partners' keys from a trust list: new ones added, known ones' validity and
-        revocation updated; a known key id with other key material is refused whole."""
+        revocation updated; a known key id with other key material is refused whole.
+        A revocation is never undone or moved later by a list (an old copy, or another
+        partner's list naming the key, would otherwise clear it)."""
         found = import_trust_list(text, source)
         with self._uow() as uow:
             for key in found:
@@ -147,14 +149,7 @@ class AuthorityKeys:
                         kid=key.kid,
                     )
                 else:
-                    uow.keys.save(
-                        replace(
-                            known,
-                            valid_to=key.valid_to,
-                            revoked_at=key.revoked_at,
-                            revocation_reason=key.revocation_reason,
-                        )
-                    )
+                    uow.keys.save(_updated(known, key))
             self._audit(uow, "trust_list.import", source, {"keys": len(found)})
             uow.commit()
         return found
@@ -228,3 +223,12 @@ class AuthorityKeys:
                 details=details,
             )
         )
+
+
+def _updated(known: PublicKey, listed: PublicKey) -> PublicKey:
+    """A known key as a trust list now states it: its validity end as listed; revoked at
+    the earlier of the two times if either says so, with that time's reason."""
+    revoked_at, reason = known.revoked_at, known.revocation_reason
+    if listed.revoked_at is not None and (revoked_at is None or listed.revoked_at < revoked_at):
+        revoked_at, reason = listed.revoked_at, listed.revocation_reason
+    return replace(known, valid_to=listed.valid_to, revoked_at=revoked_at, revocation_reason=reason)

@@ -10,6 +10,7 @@ import pytest
 
 from opencustoms.exchange.envelope import (
     MAX_SKEW,
+    TYPE,
     Envelope,
     envelope_json,
     read_envelope,
@@ -18,6 +19,7 @@ from opencustoms.exchange.envelope import (
 )
 from opencustoms.exchange.messages import REGISTRY, TYPES, check_payload, message_type
 from opencustoms.kernel.errors import InvalidInput
+from opencustoms.trust.canonical import canonical_bytes
 from opencustoms.trust.keys import Algorithm, generate, revoked
 from opencustoms.trust.signing import sign
 
@@ -96,7 +98,7 @@ def _envelope(kind="certificate.issued", **changes):
 
 def _receive(token, korea, now=NOW, seen=frozenset(), me="VN-NODE"):
     key, _ = korea
-    return receive(token, me, now, {"KR-NODE": {key.kid: key}}, lambda i: i in seen)
+    return receive(token, me, now, {"KR-NODE": {key.kid: key}}, lambda who, i: (who, i) in seen)
 
 
 def test_every_type_is_registered_once_with_a_payload_it_accepts():
@@ -159,7 +161,7 @@ def test_what_a_receiver_rejects_and_why(korea):
     early = NOW - MAX_SKEW - timedelta(seconds=1)
     assert "stale, replayed" in reasons(_receive(good, korea, now=early))
     # an unknown sender; a key the sender does not have
-    assert "is not a partner" in reasons(receive(good, "VN-NODE", NOW, {}, lambda i: False))
+    assert "is not a partner" in reasons(receive(good, "VN-NODE", NOW, {}, lambda who, i: False))
     other, other_pem = generate(
         "KR-NODE-2", key.algorithm, "KR-NODE", "KR", ["exchange"], date(2026, 1, 1), PASS
     )
@@ -172,10 +174,10 @@ def test_what_a_receiver_rejects_and_why(korea):
     assert "the signature is not key" in reasons(_receive(tampered, korea))
     # a revoked key; a key not yet valid on the day sent
     was_revoked = {"KR-NODE": {key.kid: revoked(key, NOW - timedelta(hours=1), "compromised")}}
-    assert "is revoked" in reasons(receive(good, "VN-NODE", NOW, was_revoked, lambda i: False))
+    assert "is revoked" in reasons(receive(good, "VN-NODE", NOW, was_revoked, lambda who, i: False))
     future = {"KR-NODE": {key.kid: replace(key, valid_from=date(2026, 7, 1))}}
     assert "was not valid on 2026-06-02" in reasons(
-        receive(good, "VN-NODE", NOW, future, lambda i: False)
+        receive(good, "VN-NODE", NOW, future, lambda who, i: False)
     )
     # a certificate's JWS is not an envelope; garbage is not a JWS
     not_envelope = sign(b'{"id":"x"}', key, pem, PASS)
@@ -190,9 +192,12 @@ def test_a_message_seen_before_is_a_duplicate_not_a_rejection(korea):
     key, pem = korea
     # each attempt is signed afresh with its own time, under the same id
     again = seal_envelope(_envelope(sent_at=NOW + timedelta(seconds=30)), key, pem, PASS)
-    got = _receive(again, korea, now=NOW + timedelta(seconds=31), seen={"msg_1"})
+    got = _receive(again, korea, now=NOW + timedelta(seconds=31), seen={("KR-NODE", "msg_1")})
     assert got.accepted
     assert got.duplicate
+    # ids are the sender's own: another partner's message with that id is not this one
+    other = _receive(again, korea, now=NOW + timedelta(seconds=31), seen={("CN-NODE", "msg_1")})
+    assert not other.duplicate
 
 
 def test_a_bad_envelope_says_every_problem():
@@ -201,10 +206,48 @@ def test_a_bad_envelope_says_every_problem():
             {"id": "", "type": "ack", "version": 0, "from": "KR", "sent_at": "today", "x": 1}
         )
     assert sorted(f.render() for f in e.value.findings) == [
-        "id: expected text of at most 80 characters",
+        "id: letters, digits, '.', '_', ':' and '-', at most 80",
         "payload: expected an object",
         "sent_at: expected a time with its offset, e.g. 2026-06-02T03:00:00Z",
-        "to: expected text of at most 80 characters",
+        "to: letters, digits, '.', '_', ':' and '-', at most 80",
         "version: expected a whole number, 1 or more",
         "x: not a field of an envelope",
     ]
+
+
+@pytest.mark.parametrize(
+    "sent_at",
+    [
+        "9999-12-31T23:59:59-01:00",  # beyond what a date can hold once in UTC
+        "0001-01-01T00:00:00+01:00",
+        "2026-W23-2T03:00Z",  # ISO 8601, not RFC 3339
+        "20260602T030000Z",
+        "2026-06-02T03Z",
+        "2026-06-02T03:00:00",  # no offset
+        "1999-12-31T23:59:59Z",  # outside the years a customs message can mean
+    ],
+)
+def test_an_odd_time_is_a_finding_never_a_crash(korea, sent_at):
+    key, pem = korea
+    body = envelope_json(_envelope()) | {"sent_at": sent_at}
+    token = sign(canonical_bytes(body), key, pem, PASS, TYPE)
+    got = _receive(token, korea)
+    assert not got.accepted
+    assert [p.field for p in got.problems] == ["sent_at"]
+
+
+def test_odd_ids_dates_and_tokens_are_findings(korea):
+    key, pem = korea
+    with pytest.raises(InvalidInput, match="id: letters, digits"):
+        read_envelope(envelope_json(_envelope()) | {"id": "a\n\x00b\u202e"})
+    kind = message_type("utilization", 1)
+    said = check_payload(kind, PAYLOADS["utilization"] | {"on": "2026-W23-2"})
+    assert [f.render() for f in said] == ["payload.on: expected a date, YYYY-MM-DD"]
+    assert not _receive(b"a.b.c", korea).accepted  # bytes are not the wire's text
+    unsigned = _receive(seal_envelope(_envelope(receiver="CN-NODE"), key, pem, PASS), korea)
+    assert unsigned.authenticated  # rejected for its receiver, but its sender is who it says
+    other, other_pem = generate(
+        "KR-NODE-9", key.algorithm, "KR-NODE", "KR", ["exchange"], date(2026, 1, 1), PASS
+    )
+    assert not _receive(seal_envelope(_envelope(), other, other_pem, PASS), korea).authenticated
+    assert _envelope(payload={}).subject is None

@@ -147,6 +147,30 @@ def test_a_partners_node_keys_are_its_keys_listed_for_the_exchange():
             ("VN-VCCI-1", "VN-VCCI", "VN", ["vkfta"]),  # an issuing authority's: certificates
             ("VN-NODE-2", "VN-NODE", "VN", ["vkfta"]),  # not listed for the exchange
             ("VN-NODE-3", "VN-NODE", "KR", [NODE_AGREEMENT]),  # another country's
+            ("VN-NODE-4", "VN-NODE", "VN", [NODE_AGREEMENT, "rcep"]),  # signs certificates too
         )
     ]
     assert list(node_keys(partner, made)) == ["VN-NODE-1"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",  # not a URL at all: a finding, not a crash
+        "https://node.vn:99999",
+        "https://user:secret@node.vn",
+        "https://node.vn\\@evil.com",
+        "https://node.vn/?q=1",
+        "node.vn",
+    ],
+)
+def test_a_partner_url_is_a_plain_http_base_url(url):
+    with pytest.raises(InvalidInput, match="url: an http or https base URL"):
+        read_partner(VIETNAM | {"url": url}, KNOWN, NOW)
+
+
+def test_a_partner_has_at_most_twenty_agreements():
+    links = [{"agreement": "rcep"}] * 21
+    with pytest.raises(InvalidInput, match="at most 20 agreements") as e:
+        read_partner(VIETNAM | {"links": links}, KNOWN, NOW)
+    assert len(e.value.findings) == 1
