@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from opencustoms.accounts.service import AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
+from opencustoms.exchange.publish import OutboxPublisher
 from opencustoms.exchange.registry import PartnerRegistry
 from opencustoms.kernel.dates import Clock, SystemClock, zone
 from opencustoms.kernel.nomenclature import Nomenclature
@@ -79,6 +80,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
             office_zone,
             settings.certificate_number_format,
             settings.public_url,
+            OutboxPublisher(settings.node_id),
         ),
         partners=PartnerRegistry(uow, clock, agreements),
     )

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="this node's public address, printed in certificates' QR codes",
     )
+    node_id: str | None = Field(
+        default=None,
+        description="this node's id in the origin data exchange (e.g. KR-NODE); unset: no "
+        "messages are sent to partner nodes",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

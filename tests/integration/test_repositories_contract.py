@@ -488,3 +488,36 @@ def test_partners_round_trip_and_refuse_stale_and_taken(uow):
         u.partners.save(replace(vietnam, version=2))
     with uow() as u:
         assert u.partners.get("VN-NODE").url == "https://vn2.example"
+
+
+def test_the_outbox_keeps_messages_in_order_per_receiver_and_certificate(uow):
+    from opencustoms.exchange.envelope import Envelope
+    from opencustoms.exchange.outbox import Delivery, Outgoing
+
+    def outgoing(i, receiver="JP-NODE", number="N-1", seq=None):
+        payload = {"authority": "KR-KCS", "number": number, "revoked_at": "2026-06-02T03:00:00Z"}
+        envelope = Envelope(
+            f"msg_{i}", "certificate.revoked", 1, "KR-NODE", receiver, T0, payload, None, seq
+        )
+        return Outgoing(envelope, T0.replace(minute=int(i)))
+
+    with uow() as u:
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 1
+        u.outbox.add(outgoing("1", seq=1))
+        u.outbox.add(outgoing("2", seq=2))
+        u.outbox.add(outgoing("3", receiver="VN-NODE", seq=1))
+        u.outbox.add(outgoing("4", number="N-2", seq=1))
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 3
+        assert u.outbox.next_sequence("VN-NODE", "KR-KCS/N-1") == 2
+        u.commit()
+    with uow() as u:
+        assert [o.envelope.id for o in u.outbox.all()] == ["msg_1", "msg_2", "msg_3", "msg_4"]
+        assert [o.envelope.id for o in u.outbox.all(receiver="VN-NODE")] == ["msg_3"]
+        pending = u.outbox.all(state=Delivery.PENDING, limit=2)
+        assert [o.envelope.id for o in pending] == ["msg_1", "msg_2"]
+        assert u.outbox.all(state=Delivery.DEAD) == []
+        assert u.outbox.all()[0] == outgoing("1", seq=1)
+    with uow() as u, pytest.raises(Conflict, match="exists already"):  # one place, one message
+        u.outbox.add(outgoing("5", seq=2))
+    with uow() as u:
+        assert len(u.outbox.all()) == 4

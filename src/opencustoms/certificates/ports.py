@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from opencustoms.accounts.ports import AuditLog
-from opencustoms.certificates.lifecycle import Event, Status, StoredCertificate
+from opencustoms.certificates.lifecycle import Event, EventKind, Status, StoredCertificate
 from opencustoms.origin.records import DeterminationRepository
 from opencustoms.trust.ports import KeyRepository
 
@@ -65,6 +67,31 @@ class CertificateRepository(Protocol):
         """Take the next `count` numbers of the authority's sequence (1, 2, ...) in this
         transaction; the last of them is returned (the first is that less `count - 1`)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What other parts of the node learn when a certificate is issued, replaced or revoked
+    (the exchange tells the importing country's node), inside the same transaction."""
+
+    kind: EventKind  # issued, replaced or revoked
+    record: StoredCertificate  # as it now stands; for a replacement, the new certificate
+    agreement: str  # the agreement of the certificate's form
+    at: datetime
+    previous: StoredCertificate | None = None  # for a replacement, the one it replaces
+
+
+class Publisher(Protocol):
+    def publish(self, uow: CertificateUnitOfWork, change: Change) -> None:
+        """Record what the change sends, in `uow` (so it commits, or not, with it)."""
+        ...
+
+
+class NoPublisher:
+    """A node that tells no one: nothing is recorded."""
+
+    def publish(self, uow: CertificateUnitOfWork, change: Change) -> None:
+        return None
 
 
 class CertificateUnitOfWork(Protocol):

@@ -45,7 +45,7 @@ from opencustoms.certificates.lifecycle import (
 )
 from opencustoms.certificates.model import Certificate, Certification
 from opencustoms.certificates.pdf import render_pdf
-from opencustoms.certificates.ports import CertificateUnitOfWork
+from opencustoms.certificates.ports import CertificateUnitOfWork, Change, NoPublisher, Publisher
 from opencustoms.certificates.seal import SealCheck, check_seal, claims, make_seal, qr_text
 from opencustoms.certificates.signed import (
     Record,
@@ -100,9 +100,11 @@ class CertificateService:
         office_zone: ZoneInfo,
         number_format: str,
         public_url: str = "http://127.0.0.1:8000",
+        publisher: Publisher | None = None,
     ) -> None:
         check_number_format(number_format)
         self._public_url = public_url
+        self._publisher = publisher or NoPublisher()
         self._uow = uow
         self._clock = clock
         self._forms = forms
@@ -291,6 +293,8 @@ class CertificateService:
             self._officer(ctx, record)
             why = _reason(reason)
             record = self._move(uow, ctx, record, kind, {"reason": why}, reason=why)
+            if kind is EventKind.REVOKED:
+                self._publish(uow, EventKind.REVOKED, record)
             uow.commit()
         return record
 
@@ -348,8 +352,8 @@ class CertificateService:
             self._event(
                 uow, ctx, new, 1, EventKind.APPLIED, {"replaces": old.number, "reason": why}
             )
-            new = self._issue(uow, ctx, new, officer, place, on)
-            self._move(
+            new = self._issue_all(uow, ctx, [new], officer, place, on, publish=False)[0]
+            old = self._move(
                 uow,
                 ctx,
                 old,
@@ -358,6 +362,7 @@ class CertificateService:
                 replaced_by_id=new.id,
                 reason=why,
             )
+            self._publish(uow, EventKind.REPLACED, new, previous=old)
             uow.commit()
         return new
 
@@ -588,8 +593,10 @@ class CertificateService:
         officer: str,
         place: str,
         on: date | None,
+        publish: bool = True,
     ) -> list[StoredCertificate]:
-        """Issue the applications in this transaction, or raise with every problem."""
+        """Issue the applications in this transaction, or raise with every problem; each
+        issue is published unless the caller publishes it otherwise (a replacement)."""
         for record in records:  # who may act comes first, before what is asked
             self._officer(ctx, record)
         on = on or self.today()
@@ -662,7 +669,11 @@ class CertificateService:
         uow.certificates.save_many([new for new, _, _ in changes])
         uow.certificates.append_many([event for _, event, _ in changes])
         uow.audit.append_many([audit for _, _, audit in changes])
-        return [new for new, _, _ in changes]
+        issued = [new for new, _, _ in changes]
+        if publish:
+            for record in issued:
+                self._publish(uow, EventKind.ISSUED, record)
+        return issued
 
     def _certified(
         self, ctx: Context, record: StoredCertificate, officer: str, place: str, on: date
@@ -718,6 +729,17 @@ class CertificateService:
     def _sign(self, cert: Certificate, key: PublicKey, private_pem: bytes) -> dict[str, Any]:
         passphrase = self._require_passphrase()
         return sign_certificate(cert, self._form(cert.form), key, private_pem, passphrase)
+
+    def _publish(
+        self,
+        uow: CertificateUnitOfWork,
+        kind: EventKind,
+        record: StoredCertificate,
+        previous: StoredCertificate | None = None,
+    ) -> None:
+        agreement = self._form(record.form).agreement
+        change = Change(kind, record, agreement, self._clock.now(), previous)
+        self._publisher.publish(uow, change)
 
     def _require_passphrase(self) -> str:
         passphrase = self._passphrase()

@@ -1,10 +1,12 @@
-"""Where partner nodes are kept."""
+"""Where partner nodes and the outbox are kept."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
+from opencustoms.certificates.ports import CertificateUnitOfWork
+from opencustoms.exchange.outbox import Delivery, Outgoing
 from opencustoms.exchange.partners import Partner
 from opencustoms.trust.ports import TrustUnitOfWork
 
@@ -24,6 +26,30 @@ class PartnerRepository(Protocol):
     def all(self, active_only: bool = False) -> Sequence[Partner]:
         """By node id."""
         ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, outgoing: Outgoing) -> None:
+        """A new message; its (receiver, subject, seq) must be new."""
+        ...
+
+    def next_sequence(self, receiver: str, subject: str) -> int:
+        """The seq the next message about `subject` to `receiver` takes (1, 2, ...)."""
+        ...
+
+    def all(
+        self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100
+    ) -> Sequence[Outgoing]:
+        """Oldest first."""
+        ...
+
+
+class OutboxUnitOfWork(CertificateUnitOfWork, Protocol):
+    """A certificate change's transaction, with the partners and the outbox: the node's
+    unit of work holds them all."""
+
+    partners: PartnerRepository
+    outbox: OutboxRepository
 
 
 class ExchangeUnitOfWork(TrustUnitOfWork, Protocol):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     insert,
     or_,
     select,
@@ -43,6 +44,8 @@ from opencustoms.certificates.lifecycle import (
     stale,
 )
 from opencustoms.certificates.ports import CertificateRepository
+from opencustoms.exchange.envelope import envelope_json, read_envelope
+from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken
 from opencustoms.exchange.partners import (
     Link,
     Partner,
@@ -50,7 +53,7 @@ from opencustoms.exchange.partners import (
     partner_exists,
     partner_json,
 )
-from opencustoms.exchange.ports import PartnerRepository
+from opencustoms.exchange.ports import OutboxRepository, PartnerRepository
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import (
@@ -756,6 +759,67 @@ def _partner(row: Row[Any]) -> Partner:
     )
 
 
+class SqlOutbox:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add(self, outgoing: Outgoing) -> None:
+        e = outgoing.envelope
+        try:  # no savepoint: a taken (receiver, subject, seq) fails the transaction whole
+            self._insert(outgoing)
+        except IntegrityError:
+            raise place_taken(e) from None
+
+    def _insert(self, outgoing: Outgoing) -> None:
+        e = outgoing.envelope
+        self.s.execute(
+            insert(t.outbox).values(
+                id=e.id,
+                receiver=e.receiver,
+                type=e.type,
+                subject=e.subject,
+                seq=e.sequence,
+                envelope=envelope_json(e),
+                state=outgoing.state.value,
+                attempts=outgoing.attempts,
+                next_attempt_at=outgoing.next_attempt_at,
+                last_error=outgoing.last_error,
+                created_at=outgoing.created_at,
+                delivered_at=outgoing.delivered_at,
+            )
+        )
+
+    def next_sequence(self, receiver: str, subject: str) -> int:
+        o = t.outbox
+        last = self.s.execute(
+            select(func.max(o.c.seq)).where(o.c.receiver == receiver, o.c.subject == subject)
+        ).scalar()
+        return int(last or 0) + 1
+
+    def all(
+        self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100
+    ) -> Sequence[Outgoing]:
+        o = t.outbox
+        query = select(o).order_by(o.c.created_at, o.c.id).limit(limit)
+        if receiver is not None:
+            query = query.where(o.c.receiver == receiver)
+        if state is not None:
+            query = query.where(o.c.state == state.value)
+        return [_outgoing(r) for r in self.s.execute(query)]
+
+
+def _outgoing(row: Row[Any]) -> Outgoing:
+    return Outgoing(
+        envelope=read_envelope(row.envelope),
+        created_at=row.created_at,
+        state=Delivery(row.state),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all.
 
@@ -772,6 +836,7 @@ class SqlUnitOfWork:
     keys: KeyRepository
     certificates: CertificateRepository
     partners: PartnerRepository
+    outbox: OutboxRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -785,6 +850,7 @@ class SqlUnitOfWork:
         self.keys = SqlKeys(c)
         self.certificates = SqlCertificates(c)
         self.partners = SqlPartners(c)
+        self.outbox = SqlOutbox(c)
         return self
 
     def __exit__(

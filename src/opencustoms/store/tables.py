@@ -240,5 +240,25 @@ partners = Table(
     Column("version", Integer, nullable=False),
 )
 
+# Messages to partner nodes, each with where its delivery stands (see exchange/outbox.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(80), primary_key=True),  # the message id
+    Column("receiver", String(40), nullable=False),
+    Column("type", String(80), nullable=False),
+    Column("subject", String(120), nullable=True),  # AUTHORITY/NUMBER of ordered messages
+    Column("seq", Integer, nullable=True),
+    Column("envelope", JSON, nullable=False),  # unsigned: each attempt signs it afresh
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("receiver", "subject", "seq", name="uq_outbox_receiver"),
+)
+Index("ix_outbox_state", outbox.c.state, outbox.c.next_attempt_at)
+
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

@@ -21,6 +21,7 @@ from opencustoms.certificates.lifecycle import (
     number_taken,
     stale,
 )
+from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
@@ -43,6 +44,7 @@ class _State:
     certificate_events: dict[str, list[Event]] = field(default_factory=dict)
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
+    outbox: list[Outgoing] = field(default_factory=list)
 
 
 class FakeAccounts:
@@ -317,6 +319,40 @@ class FakePartners:
         )
 
 
+class FakeOutbox:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, outgoing: Outgoing) -> None:
+        e = outgoing.envelope
+        if any(
+            (o.envelope.receiver, o.envelope.subject, o.envelope.sequence)
+            == (e.receiver, e.subject, e.sequence)
+            and e.sequence is not None
+            for o in self.st.outbox
+        ) or any(o.envelope.id == e.id for o in self.st.outbox):
+            raise place_taken(e)
+        self.st.outbox.append(outgoing)
+
+    def next_sequence(self, receiver: str, subject: str) -> int:
+        taken = [
+            o.envelope.sequence or 0
+            for o in self.st.outbox
+            if (o.envelope.receiver, o.envelope.subject) == (receiver, subject)
+        ]
+        return max(taken, default=0) + 1
+
+    def all(
+        self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100
+    ) -> Sequence[Outgoing]:
+        return [
+            o
+            for o in self.st.outbox
+            if (receiver is None or o.envelope.receiver == receiver)
+            and (state is None or o.state == state)
+        ][:limit]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -337,6 +373,7 @@ class FakeUnitOfWork:
         self.keys = FakeKeys(self._work)
         self.certificates = FakeCertificates(self._work)
         self.partners = FakePartners(self._work)
+        self.outbox = FakeOutbox(self._work)
 
     def __exit__(
         self,

@@ -1,0 +1,140 @@
+"""Certificate changes reach the outbox in their own transaction: the importing
+country's partner nodes get the issue, replacement or revocation, in order."""
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from opencustoms.accounts.service import Context
+from opencustoms.certificates.forms.loader import shipped_forms
+from opencustoms.certificates.io import read_certificate
+from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT
+from opencustoms.certificates.service import CertificateService
+from opencustoms.exchange.outbox import Delivery
+from opencustoms.exchange.publish import OutboxPublisher
+from opencustoms.exchange.registry import PartnerRegistry
+from opencustoms.kernel.dates import FixedClock, zone
+from opencustoms.kernel.errors import DomainError
+from opencustoms.testing.fakes import in_memory_uow
+from opencustoms.trust.keys import Algorithm
+from opencustoms.trust.service import AuthorityKeys
+
+PASS = "correct horse battery"
+OPERATOR = Context(None)
+NOW = datetime(2026, 6, 2, 3, 0, tzinfo=UTC)
+SAMPLE = json.loads(
+    (Path(__file__).parents[2] / "fixtures" / "certificates" / "rcep-kr-jp.json").read_text()
+)
+APPLICATION = read_certificate(
+    {
+        k: v
+        for k, v in SAMPLE.items()
+        if k not in {"number", "certification", "issue_date", "issue_place", "replaces"}
+    }
+)  # exported from Korea to Japan, under RCEP
+
+
+def _partner(node, country, agreement="rcep", messages=None):
+    link = {"agreement": agreement} | ({"messages": messages} if messages else {})
+    return {
+        "node": node,
+        "country": country,
+        "name": node,
+        "url": "http://127.0.0.1:9",
+        "links": [link],
+    }
+
+
+@pytest.fixture
+def node(tmp_path):
+    uow, state = in_memory_uow()
+    clock = FixedClock(NOW)
+    keys = AuthorityKeys(uow, clock, tmp_path / "keys")
+    keys.create("KR-KCS", "KR", ["rcep"], Algorithm.ED25519, date(2026, 1, 1), PASS)
+    partners = PartnerRegistry(uow, clock, lambda: {"rcep", "akfta"})
+    partners.add(OPERATOR, _partner("JP-NODE", "JP"))
+    partners.add(OPERATOR, _partner("JP-OLD", "JP"))
+    partners.deactivate(OPERATOR, "JP-OLD")  # no longer exchanged with
+    partners.add(OPERATOR, _partner("CN-NODE", "CN"))  # not the import country
+    partners.add(OPERATOR, _partner("JP-AK", "JP", agreement="akfta"))  # not this agreement
+    certificates = CertificateService(
+        uow,
+        clock,
+        shipped_forms(),
+        keys.private_pem,
+        lambda: PASS,
+        zone("Asia/Seoul"),
+        DEFAULT_NUMBER_FORMAT,
+        publisher=OutboxPublisher("KR-NODE"),
+    )
+    return certificates, partners, state
+
+
+def _issue(certificates):
+    applied = certificates.apply(OPERATOR, APPLICATION)
+    return certificates.issue(OPERATOR, applied.id, "Lee Seo-yeon", "Busan")
+
+
+def test_an_issue_a_replacement_and_a_revocation_reach_the_importing_countrys_node(node):
+    certificates, _, state = node
+    issued = _issue(certificates)
+    [sent] = state.outbox
+    e = sent.envelope
+    assert (e.type, e.sender, e.receiver, e.sequence) == (
+        "certificate.issued",
+        "KR-NODE",
+        "JP-NODE",
+        1,
+    )
+    assert e.subject == f"KR-KCS/{issued.number}"
+    assert e.payload["document"] == issued.signed  # the authority's own signed document
+    assert (sent.state, sent.attempts) == (Delivery.PENDING, 0)
+
+    new = certificates.replace(
+        OPERATOR, issued.id, APPLICATION, "consignee's name corrected", "Lee Seo-yeon", "Busan"
+    )
+    replaced = state.outbox[-1].envelope
+    assert (replaced.type, replaced.sequence, replaced.subject) == (
+        "certificate.replaced",
+        2,
+        f"KR-KCS/{issued.number}",
+    )
+    assert (replaced.payload["by"], replaced.payload["document"]) == (new.number, new.signed)
+
+    certificates.revoke(OPERATOR, new.id, "issued in error")
+    revoked = state.outbox[-1].envelope
+    assert (revoked.type, revoked.sequence, revoked.subject) == (
+        "certificate.revoked",
+        1,
+        f"KR-KCS/{new.number}",
+    )
+    assert revoked.payload["revoked_at"] == "2026-06-02T03:00:00Z"
+    assert [o.envelope.type for o in state.outbox] == [
+        "certificate.issued",
+        "certificate.replaced",
+        "certificate.revoked",
+    ]
+
+
+def test_nothing_is_sent_for_what_did_not_happen_or_a_link_does_not_carry(node, tmp_path):
+    certificates, partners, state = node
+    applied = certificates.apply(OPERATOR, APPLICATION)
+    with pytest.raises(DomainError):  # refused (an issue date before the application): no message
+        certificates.issue(OPERATOR, applied.id, "Lee", "Busan", on=date(2026, 5, 1))
+    assert state.outbox == []
+    certificates.reject(OPERATOR, certificates.apply(OPERATOR, APPLICATION).id, "incomplete")
+    assert state.outbox == []
+    # the partner's link carries issues only: a revocation is not sent to it
+    partners.update(OPERATOR, "JP-NODE", _partner("JP-NODE", "JP", messages=["certificate.issued"]))
+    issued = _issue(certificates)
+    certificates.revoke(OPERATOR, issued.id, "issued in error")
+    assert [o.envelope.type for o in state.outbox] == ["certificate.issued"]
+
+
+def test_a_node_without_an_id_sends_nothing(node):
+    certificates, _, state = node
+    certificates._publisher = OutboxPublisher(None)
+    _issue(certificates)
+    assert state.outbox == []
