@@ -53,6 +53,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 ISSUE_GOAL = 500  # per second
 BATCH = 50  # applications issued together, as an officer clears a queue
+JAPAN = {
+    "node": "JP-NODE",
+    "country": "JP",
+    "name": "Japan Customs",
+    "url": "http://127.0.0.1:9",
+    "links": [{"agreement": "rcep"}],
+}
 # what only the issuing body fills in: an application leaves these out
 GIVEN_AT_ISSUE = {"number", "certification", "issue_date", "issue_place", "replaces"}
 
@@ -112,20 +119,23 @@ def issue_rows(quick: bool) -> list[dict[str, Any]]:
     n = 100 if quick else 500
     out: list[dict[str, Any]] = []
     for engine in ("sqlite", "postgresql"):
-        for batch in (1, BATCH):
+        for batch, exchanging in ((1, False), (BATCH, False), (BATCH, True)):
             name = f"certificates.issue.{engine}" + ("" if batch == 1 else f".batch{batch}")
+            name += ".to_partner" if exchanging else ""
             with ExitStack() as stack:
                 try:
                     url = stack.enter_context(_fresh_database(engine))
                 except Exception as e:  # no server, no rights: say so, and measure the rest
                     out.append(skipped(name, f"{type(e).__name__}: {e}"))
                     continue
-                seconds = _issue_seconds(url, n, batch)
+                seconds = _issue_seconds(url, n, batch, exchanging)
             how = (
                 "one after another"
                 if batch == 1
                 else f"{batch} at a time (`cert issue ID...`, one transaction each)"
             )
+            if exchanging:
+                how += ", each also recorded in the outbox for the importing country's node"
             out.append(
                 row(
                     name,
@@ -138,9 +148,10 @@ def issue_rows(quick: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _issue_seconds(url: str, n: int, batch: int) -> float:
+def _issue_seconds(url: str, n: int, batch: int, exchanging: bool = False) -> float:
     """How long `n` issues take through the service on the database at `url`, `batch` at
-    a time (the best of three rounds)."""
+    a time (the best of three rounds); `exchanging`: this node (KR-NODE) has a partner
+    node in the import country (Japan), so each issue also writes its message."""
     application = read_certificate(
         {
             k: v
@@ -154,6 +165,7 @@ def _issue_seconds(url: str, n: int, batch: int) -> float:
             data_dir=Path(folder),
             key_passphrase=SecretStr(PASS),
             log_json=True,
+            node_id="KR-NODE" if exchanging else None,
         )
         # the sample ships on 2026-06-03; issued the day before, it is not retroactive
         services = bootstrap.build(settings, FixedClock(datetime(2026, 6, 2, 3, tzinfo=UTC)))
@@ -162,6 +174,8 @@ def _issue_seconds(url: str, n: int, batch: int) -> float:
             services.keys.create(
                 authority, "KR", ["rcep"], Algorithm.ED25519, date(2026, 1, 1), PASS
             )
+            if exchanging:
+                services.partners.add(OPERATOR, JAPAN)
             certificates = services.certificates
             mine = replace(application, issuing_authority=authority)
 

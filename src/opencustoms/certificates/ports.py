@@ -82,15 +82,15 @@ class Change:
 
 
 class Publisher(Protocol):
-    def publish(self, uow: CertificateUnitOfWork, change: Change) -> None:
-        """Record what the change sends, in `uow` (so it commits, or not, with it)."""
+    def publish(self, uow: CertificateUnitOfWork, changes: Sequence[Change]) -> None:
+        """Record what the changes send, in `uow` (so it commits, or not, with them)."""
         ...
 
 
 class NoPublisher:
     """A node that tells no one: nothing is recorded."""
 
-    def publish(self, uow: CertificateUnitOfWork, change: Change) -> None:
+    def publish(self, uow: CertificateUnitOfWork, changes: Sequence[Change]) -> None:
         return None
 
 

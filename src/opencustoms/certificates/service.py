@@ -671,8 +671,7 @@ class CertificateService:
         uow.audit.append_many([audit for _, _, audit in changes])
         issued = [new for new, _, _ in changes]
         if publish:
-            for record in issued:
-                self._publish(uow, EventKind.ISSUED, record)
+            self._publish(uow, EventKind.ISSUED, *issued)
         return issued
 
     def _certified(
@@ -734,12 +733,15 @@ class CertificateService:
         self,
         uow: CertificateUnitOfWork,
         kind: EventKind,
-        record: StoredCertificate,
+        *records: StoredCertificate,
         previous: StoredCertificate | None = None,
     ) -> None:
-        agreement = self._form(record.form).agreement
-        change = Change(kind, record, agreement, self._clock.now(), previous)
-        self._publisher.publish(uow, change)
+        """Tell the publisher, in this transaction; the time is the records' own (the
+        moment their change was recorded)."""
+        changes = [
+            Change(kind, r, self._form(r.form).agreement, r.updated_at, previous) for r in records
+        ]
+        self._publisher.publish(uow, changes)
 
     def _require_passphrase(self) -> str:
         passphrase = self._passphrase()

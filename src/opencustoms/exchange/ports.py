@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from opencustoms.certificates.ports import CertificateUnitOfWork
 from opencustoms.exchange.outbox import Delivery, Outgoing
@@ -33,6 +33,10 @@ class OutboxRepository(Protocol):
         """A new message; its (receiver, subject, seq) must be new."""
         ...
 
+    def add_many(self, outgoing: Sequence[Outgoing]) -> None:
+        """`add` for each, in one statement."""
+        ...
+
     def next_sequence(self, receiver: str, subject: str) -> int:
         """The seq the next message about `subject` to `receiver` takes (1, 2, ...)."""
         ...
@@ -44,6 +48,7 @@ class OutboxRepository(Protocol):
         ...
 
 
+@runtime_checkable
 class OutboxUnitOfWork(CertificateUnitOfWork, Protocol):
     """A certificate change's transaction, with the partners and the outbox: the node's
     unit of work holds them all."""

@@ -9,9 +9,9 @@ receiver (`seq`), so that the receiver applies them in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
-from typing import Any, cast
+from typing import Any
 
 from opencustoms.certificates.lifecycle import EventKind
 from opencustoms.certificates.ports import CertificateUnitOfWork, Change
@@ -42,46 +42,61 @@ def payload_of(change: Change) -> dict[str, Any]:
             "document": record.signed,
         }
     if change.kind is EventKind.REVOKED:
-        at = change.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        at = change.at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return {"authority": record.authority, "number": record.number, "revoked_at": at}
     return {"authority": record.authority, "number": record.number, "document": record.signed}
 
 
 class OutboxPublisher:
-    """Records a certificate change's messages in the outbox of the change's transaction.
+    """Records certificate changes' messages in the outbox of the changes' transaction.
 
     `node`: this node's id, the messages' sender; None (a node that exchanges with
-    no one yet) records nothing.
+    no one yet) records nothing and asks nothing of the database.
     """
 
     def __init__(self, node: str | None, ids: Callable[[str], str] = new_id) -> None:
         self._node = node
         self._ids = ids
 
-    def publish(self, uow: CertificateUnitOfWork, change: Change) -> None:
-        if self._node is None or change.kind not in MESSAGE_OF:
+    def publish(self, uow: CertificateUnitOfWork, changes: Sequence[Change]) -> None:
+        if self._node is None or not changes:
             return
-        # the node's unit of work holds every repository, the exchange's too
-        work = cast(OutboxUnitOfWork, uow)
-        name = MESSAGE_OF[change.kind]
-        kind = message_type(name, 1)
-        assert kind is not None
-        payload = payload_of(change)
-        assert check_payload(kind, payload) == [], (name, payload)
-        subject = f"{payload['authority']}/{payload['number']}"
-        country = change.record.certificate.import_country
-        for partner in work.partners.all(active_only=True):
-            link = partner.link(change.agreement)
-            if partner.country != country or link is None or name not in link.messages:
+        if not isinstance(uow, OutboxUnitOfWork):  # a node's unit of work holds them all
+            raise TypeError(f"{type(uow).__name__} has no partners or outbox to publish to")
+        partners = uow.partners.all(active_only=True)  # once for the whole batch
+        messages: list[Outgoing] = []
+        for change in changes:
+            name = MESSAGE_OF.get(change.kind)
+            if name is None:
                 continue
-            envelope = Envelope(
-                id=self._ids("msg"),
-                type=name,
-                version=kind.version,
-                sender=self._node,
-                receiver=partner.node,
-                sent_at=change.at,
-                payload=payload,
-                sequence=work.outbox.next_sequence(partner.node, subject),
-            )
-            work.outbox.add(Outgoing(envelope, change.at))
+            kind = message_type(name, 1)
+            payload = payload_of(change)
+            if kind is None or (problems := check_payload(kind, payload)):
+                raise ValueError(f"{name} cannot be sent: {problems if kind else 'unknown'}")
+            subject = f"{payload['authority']}/{payload['number']}"
+            # a replacement concerns the old certificate's importer and the new one's
+            countries = {change.record.certificate.import_country}
+            if change.previous is not None:
+                countries.add(change.previous.certificate.import_country)
+            for partner in partners:
+                link = partner.link(change.agreement)
+                if partner.country not in countries or link is None or name not in link.messages:
+                    continue
+                # a certificate just issued has no earlier message: its first, without asking
+                seq = (
+                    1
+                    if change.kind is EventKind.ISSUED
+                    else uow.outbox.next_sequence(partner.node, subject)
+                )
+                envelope = Envelope(
+                    id=self._ids("msg"),
+                    type=name,
+                    version=kind.version,
+                    sender=self._node,
+                    receiver=partner.node,
+                    sent_at=change.at,
+                    payload=payload,
+                    sequence=seq,
+                )
+                messages.append(Outgoing(envelope, change.at, next_attempt_at=change.at))
+        uow.outbox.add_many(messages)

@@ -764,30 +764,16 @@ class SqlOutbox:
         self.s = connection
 
     def add(self, outgoing: Outgoing) -> None:
-        e = outgoing.envelope
-        try:  # no savepoint: a taken (receiver, subject, seq) fails the transaction whole
-            self._insert(outgoing)
-        except IntegrityError:
-            raise place_taken(e) from None
+        self.add_many([outgoing])
 
-    def _insert(self, outgoing: Outgoing) -> None:
-        e = outgoing.envelope
-        self.s.execute(
-            insert(t.outbox).values(
-                id=e.id,
-                receiver=e.receiver,
-                type=e.type,
-                subject=e.subject,
-                seq=e.sequence,
-                envelope=envelope_json(e),
-                state=outgoing.state.value,
-                attempts=outgoing.attempts,
-                next_attempt_at=outgoing.next_attempt_at,
-                last_error=outgoing.last_error,
-                created_at=outgoing.created_at,
-                delivered_at=outgoing.delivered_at,
-            )
-        )
+    def add_many(self, outgoing: Sequence[Outgoing]) -> None:
+        if not outgoing:
+            return
+        rows = [_outbox_row(o) for o in outgoing]
+        try:  # no savepoint: a taken (receiver, subject, seq) fails the transaction whole
+            self.s.execute(insert(t.outbox), rows[0] if len(rows) == 1 else rows)
+        except IntegrityError:
+            raise place_taken(outgoing[0].envelope) from None
 
     def next_sequence(self, receiver: str, subject: str) -> int:
         o = t.outbox
@@ -806,6 +792,24 @@ class SqlOutbox:
         if state is not None:
             query = query.where(o.c.state == state.value)
         return [_outgoing(r) for r in self.s.execute(query)]
+
+
+def _outbox_row(outgoing: Outgoing) -> dict[str, Any]:
+    e = outgoing.envelope
+    return {
+        "id": e.id,
+        "receiver": e.receiver,
+        "type": e.type,
+        "subject": e.subject,
+        "seq": e.sequence,
+        "envelope": envelope_json(e),
+        "state": outgoing.state.value,
+        "attempts": outgoing.attempts,
+        "next_attempt_at": outgoing.next_attempt_at,
+        "last_error": outgoing.last_error,
+        "created_at": outgoing.created_at,
+        "delivered_at": outgoing.delivered_at,
+    }
 
 
 def _outgoing(row: Row[Any]) -> Outgoing:

@@ -334,6 +334,10 @@ class FakeOutbox:
             raise place_taken(e)
         self.st.outbox.append(outgoing)
 
+    def add_many(self, outgoing: Sequence[Outgoing]) -> None:
+        for o in outgoing:
+            self.add(o)
+
     def next_sequence(self, receiver: str, subject: str) -> int:
         taken = [
             o.envelope.sequence or 0

@@ -133,6 +133,31 @@ def test_nothing_is_sent_for_what_did_not_happen_or_a_link_does_not_carry(node, 
     assert [o.envelope.type for o in state.outbox] == ["certificate.issued"]
 
 
+def test_a_replacement_to_another_importer_reaches_the_old_importer_too(node):
+    from dataclasses import replace
+
+    certificates, partners, state = node
+    partners.add(OPERATOR, _partner("VN-NODE", "VN"))
+    issued = _issue(certificates)
+    to_vietnam = replace(
+        APPLICATION,
+        import_country="VN",
+        importer=replace(APPLICATION.importer, country="VN"),
+    )
+    certificates.replace(OPERATOR, issued.id, to_vietnam, "sold on to Viet Nam", "Lee", "Busan")
+    replaced = [o.envelope for o in state.outbox if o.envelope.type == "certificate.replaced"]
+    assert sorted((e.receiver, e.sequence) for e in replaced) == [("JP-NODE", 2), ("VN-NODE", 1)]
+
+
+def test_issuing_together_publishes_once_for_the_batch(node):
+    certificates, _, state = node
+    ids = [certificates.apply(OPERATOR, APPLICATION).id for _ in range(3)]
+    issued = certificates.issue_many(OPERATOR, ids, "Lee", "Busan")
+    assert [(o.envelope.payload["number"], o.envelope.sequence) for o in state.outbox] == [
+        (r.number, 1) for r in issued
+    ]
+
+
 def test_a_node_without_an_id_sends_nothing(node):
     certificates, _, state = node
     certificates._publisher = OutboxPublisher(None)
