@@ -499,18 +499,26 @@ def test_the_outbox_keeps_messages_in_order_per_receiver_and_certificate(uow):
         envelope = Envelope(
             f"msg_{i}", "certificate.revoked", 1, "KR-NODE", receiver, T0, payload, None, seq
         )
-        return Outgoing(envelope, T0.replace(minute=int(i)))
+        at = T0.replace(minute=int(i))
+        return Outgoing(envelope, at, at)
 
     with uow() as u:
-        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 1
-        u.outbox.add(outgoing("1", seq=1))
-        u.outbox.add(outgoing("2", seq=2))
-        u.outbox.add(outgoing("3", receiver="VN-NODE", seq=1))
+        # numbers are taken from a counter per receiver and certificate, held by the
+        # transaction; a certificate just issued starts its counters in one statement
+        u.outbox.start_sequences([("JP-NODE", "KR-KCS/N-1"), ("VN-NODE", "KR-KCS/N-1")])
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 2
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-2") == 1
+        u.outbox.add_many(
+            [outgoing("1", seq=1), outgoing("2", seq=2), outgoing("3", receiver="VN-NODE", seq=1)]
+        )
         u.outbox.add(outgoing("4", number="N-2", seq=1))
-        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 3
-        assert u.outbox.next_sequence("VN-NODE", "KR-KCS/N-1") == 2
         u.commit()
     with uow() as u:
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 3
+        assert u.outbox.next_sequence("VN-NODE", "KR-KCS/N-1") == 2
+        # not committed: not used up
+    with uow() as u:
+        assert u.outbox.next_sequence("JP-NODE", "KR-KCS/N-1") == 3
         assert [o.envelope.id for o in u.outbox.all()] == ["msg_1", "msg_2", "msg_3", "msg_4"]
         assert [o.envelope.id for o in u.outbox.all(receiver="VN-NODE")] == ["msg_3"]
         pending = u.outbox.all(state=Delivery.PENDING, limit=2)
@@ -519,5 +527,7 @@ def test_the_outbox_keeps_messages_in_order_per_receiver_and_certificate(uow):
         assert u.outbox.all()[0] == outgoing("1", seq=1)
     with uow() as u, pytest.raises(Conflict, match="exists already"):  # one place, one message
         u.outbox.add(outgoing("5", seq=2))
+    with uow() as u, pytest.raises(Conflict, match="numbered already"):
+        u.outbox.start_sequences([("JP-NODE", "KR-KCS/N-2")])
     with uow() as u:
         assert len(u.outbox.all()) == 4

@@ -8,6 +8,7 @@ or the attempts run out (dead: an operator looks at it and may re-drive it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,9 +27,9 @@ class Delivery(StrEnum):
 class Outgoing:
     envelope: Envelope  # signed afresh at each attempt, with that attempt's time
     created_at: datetime
+    next_attempt_at: datetime  # when to try (again); at first, when it was recorded
     state: Delivery = Delivery.PENDING
     attempts: int = 0
-    next_attempt_at: datetime | None = None  # None: as soon as possible
     last_error: str | None = None
     delivered_at: datetime | None = None
 
@@ -45,4 +46,17 @@ def place_taken(envelope: Envelope) -> Conflict:
         seq=str(envelope.sequence),
         subject=str(envelope.subject),
         receiver=envelope.receiver,
+    )
+
+
+def sequence_started(pairs: Sequence[tuple[str, str]]) -> Conflict:
+    """A certificate just issued already has messages numbered: its number was used before."""
+    receiver, subject = pairs[0]
+    return Conflict.of(
+        "exchange.sequence_started",
+        N_(
+            "Messages about %(subject)s to %(receiver)s are numbered already: its number was used before."
+        ),
+        subject=subject,
+        receiver=receiver,
     )

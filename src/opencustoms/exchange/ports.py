@@ -38,7 +38,13 @@ class OutboxRepository(Protocol):
         ...
 
     def next_sequence(self, receiver: str, subject: str) -> int:
-        """The seq the next message about `subject` to `receiver` takes (1, 2, ...)."""
+        """Take the seq of the next message about `subject` to `receiver` (1, 2, ...), in
+        this transaction: held until it commits, never given twice."""
+        ...
+
+    def start_sequences(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Give seq 1 for each (receiver, subject) never numbered before (a certificate just
+        issued), in one statement; one numbered before raises Conflict."""
         ...
 
     def all(

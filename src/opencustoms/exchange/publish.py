@@ -65,6 +65,7 @@ class OutboxPublisher:
             raise TypeError(f"{type(uow).__name__} has no partners or outbox to publish to")
         partners = uow.partners.all(active_only=True)  # once for the whole batch
         messages: list[Outgoing] = []
+        started: list[tuple[str, str]] = []
         for change in changes:
             name = MESSAGE_OF.get(change.kind)
             if name is None:
@@ -82,12 +83,11 @@ class OutboxPublisher:
                 link = partner.link(change.agreement)
                 if partner.country not in countries or link is None or name not in link.messages:
                     continue
-                # a certificate just issued has no earlier message: its first, without asking
-                seq = (
-                    1
-                    if change.kind is EventKind.ISSUED
-                    else uow.outbox.next_sequence(partner.node, subject)
-                )
+                if change.kind is EventKind.ISSUED:  # a new number: its first message
+                    seq = 1
+                    started.append((partner.node, subject))
+                else:
+                    seq = uow.outbox.next_sequence(partner.node, subject)
                 envelope = Envelope(
                     id=self._ids("msg"),
                     type=name,
@@ -98,5 +98,6 @@ class OutboxPublisher:
                     payload=payload,
                     sequence=seq,
                 )
-                messages.append(Outgoing(envelope, change.at, next_attempt_at=change.at))
+                messages.append(Outgoing(envelope, change.at, change.at))
+        uow.outbox.start_sequences(started)
         uow.outbox.add_many(messages)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
-    func,
     insert,
     or_,
     select,
@@ -45,7 +44,7 @@ from opencustoms.certificates.lifecycle import (
 )
 from opencustoms.certificates.ports import CertificateRepository
 from opencustoms.exchange.envelope import envelope_json, read_envelope
-from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken
+from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import (
     Link,
     Partner,
@@ -776,11 +775,27 @@ class SqlOutbox:
             raise place_taken(outgoing[0].envelope) from None
 
     def next_sequence(self, receiver: str, subject: str) -> int:
-        o = t.outbox
-        last = self.s.execute(
-            select(func.max(o.c.seq)).where(o.c.receiver == receiver, o.c.subject == subject)
-        ).scalar()
-        return int(last or 0) + 1
+        q = t.outbox_sequences
+        where = {"_receiver": receiver, "_subject": subject}
+        # the update holds the row until commit: two messages never take the same seq
+        taken = self.s.execute(_NEXT_OUTBOX_SEQ, where).scalar()
+        if taken is not None:
+            return int(taken)
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(q).values(receiver=receiver, subject=subject, last=1))
+            return 1
+        except IntegrityError:  # another transaction started it first
+            return int(self.s.execute(_NEXT_OUTBOX_SEQ, where).scalar_one())
+
+    def start_sequences(self, pairs: Sequence[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        rows = [{"receiver": r, "subject": s, "last": 1} for r, s in pairs]
+        try:  # no savepoint: a subject numbered before fails the transaction whole
+            self.s.execute(insert(t.outbox_sequences), rows[0] if len(rows) == 1 else rows)
+        except IntegrityError:
+            raise sequence_started(pairs) from None
 
     def all(
         self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100
@@ -792,6 +807,17 @@ class SqlOutbox:
         if state is not None:
             query = query.where(o.c.state == state.value)
         return [_outgoing(r) for r in self.s.execute(query)]
+
+
+_NEXT_OUTBOX_SEQ = (
+    update(t.outbox_sequences)
+    .where(
+        t.outbox_sequences.c.receiver == bindparam("_receiver"),
+        t.outbox_sequences.c.subject == bindparam("_subject"),
+    )
+    .values(last=t.outbox_sequences.c.last + 1)
+    .returning(t.outbox_sequences.c.last)
+)
 
 
 def _outbox_row(outgoing: Outgoing) -> dict[str, Any]:

@@ -252,13 +252,23 @@ outbox = Table(
     Column("envelope", JSON, nullable=False),  # unsigned: each attempt signs it afresh
     Column("state", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
     Column("last_error", Text(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("delivered_at", UtcDateTime(), nullable=True),
     UniqueConstraint("receiver", "subject", "seq", name="uq_outbox_receiver"),
 )
 Index("ix_outbox_state", outbox.c.state, outbox.c.next_attempt_at)
+
+# The last seq given per receiver and certificate: kept apart from the messages, so that
+# archiving delivered messages never restarts a certificate's numbering.
+outbox_sequences = Table(
+    "outbox_sequences",
+    metadata,
+    Column("receiver", String(40), primary_key=True),
+    Column("subject", String(120), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
 
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

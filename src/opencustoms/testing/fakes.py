@@ -21,7 +21,7 @@ from opencustoms.certificates.lifecycle import (
     number_taken,
     stale,
 )
-from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken
+from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
@@ -45,6 +45,7 @@ class _State:
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
     outbox: list[Outgoing] = field(default_factory=list)
+    outbox_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -338,13 +339,16 @@ class FakeOutbox:
         for o in outgoing:
             self.add(o)
 
+    def start_sequences(self, pairs: Sequence[tuple[str, str]]) -> None:
+        if any(p in self.st.outbox_sequences for p in pairs) or len(set(pairs)) < len(pairs):
+            raise sequence_started(pairs)
+        for pair in pairs:
+            self.st.outbox_sequences[pair] = 1
+
     def next_sequence(self, receiver: str, subject: str) -> int:
-        taken = [
-            o.envelope.sequence or 0
-            for o in self.st.outbox
-            if (o.envelope.receiver, o.envelope.subject) == (receiver, subject)
-        ]
-        return max(taken, default=0) + 1
+        taken = self.st.outbox_sequences.get((receiver, subject), 0) + 1
+        self.st.outbox_sequences[(receiver, subject)] = taken
+        return taken
 
     def all(
         self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100

@@ -1,4 +1,5 @@
-"""The outbox of the origin data exchange: messages to partner nodes and their delivery.
+"""The outbox of the origin data exchange: messages to partner nodes, their delivery, and
+the last seq given per receiver and certificate.
 
 Revision ID: 0006
 Revises: 0005
@@ -27,7 +28,7 @@ def upgrade() -> None:
         sa.Column("envelope", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", TS, nullable=True),
+        sa.Column("next_attempt_at", TS, nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("delivered_at", TS, nullable=True),
@@ -35,8 +36,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("receiver", "subject", "seq", name="uq_outbox_receiver"),
     )
     op.create_index("ix_outbox_state", "outbox", ["state", "next_attempt_at"])
+    op.create_table(
+        "outbox_sequences",
+        sa.Column("receiver", sa.String(40), nullable=False),
+        sa.Column("subject", sa.String(120), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("receiver", "subject", name="pk_outbox_sequences"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("outbox_sequences")
     op.drop_index("ix_outbox_state", "outbox")
     op.drop_table("outbox")
