@@ -11,8 +11,10 @@ Verification is measured against the bare check of the signature it makes
 Issuing is measured through `CertificateService` on a freshly migrated database of
 each engine (a temporary SQLite file; a PostgreSQL database of its own, dropped
 afterwards, on the server at OPENCUSTOMS_BENCH_POSTGRES_URL, by default the local
-one): one application after another (`issue`), and in batches as an officer
-clears a queue (`issue_many`). The applications are made first and not counted.
+one): one application after another (`issue`), in batches as an officer clears a
+queue (`issue_many`), and in batches on a node with a partner node in the import
+country, so that each issue also records its message in the outbox. The
+applications are made first and not counted.
 Each figure is the best of three rounds.
 """
 
