@@ -4,6 +4,7 @@ If these pass for both, service tests on the fakes say something true about
 the real store.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -531,3 +532,91 @@ def test_the_outbox_keeps_messages_in_order_per_receiver_and_certificate(uow):
         u.outbox.start_sequences([("JP-NODE", "KR-KCS/N-2")])
     with uow() as u:
         assert len(u.outbox.all()) == 4
+
+
+def test_the_inbox_keeps_a_message_once_and_its_senders_order(uow):
+    from opencustoms.exchange.envelope import Envelope
+    from opencustoms.exchange.inbox import Incoming, Reception
+    from opencustoms.kernel.errors import Finding
+
+    def incoming(i, seq, sender="KR-NODE", state=Reception.HELD, reasons=()):
+        payload = {"authority": "KR-KCS", "number": "N-1", "revoked_at": "2026-06-02T03:00:00Z"}
+        envelope = Envelope(
+            f"msg_{i}", "certificate.revoked", 1, sender, "JP-NODE", T0, payload, None, seq
+        )
+        return Incoming(envelope, f"digest-{i}", T0.replace(minute=int(i)), state, reasons)
+
+    why = Finding("exchange.rejected", "held: message %(expected)s", {"expected": 1}, "seq")
+    with uow() as u:
+        assert u.inbox.expected("KR-NODE", "KR-KCS/N-1") == 1
+        u.inbox.add(incoming("2", 2, reasons=(why,)))
+        u.inbox.add(incoming("3", 1, sender="CN-NODE"))  # ids and order are per sender
+        u.commit()
+    with uow() as u, pytest.raises(Conflict, match="received meanwhile"):
+        u.inbox.add(incoming("2", 2))
+    with uow() as u:
+        kept = u.inbox.get("KR-NODE", "msg_2")
+        assert kept == incoming("2", 2, reasons=(why,))
+        assert kept.reasons[0].render() == "held: message 1"
+        assert u.inbox.get("CN-NODE", "msg_2") is None
+        assert u.inbox.held("KR-NODE", "KR-KCS/N-1", 2) == kept
+        assert u.inbox.held("KR-NODE", "KR-KCS/N-1", 1) is None
+        u.inbox.add(incoming("1", 1))
+        u.inbox.save(
+            replace(u.inbox.get("KR-NODE", "msg_1"), state=Reception.APPLIED, applied_at=T0)
+        )
+        u.inbox.advance("KR-NODE", "KR-KCS/N-1", 1)
+        assert u.inbox.expected("KR-NODE", "KR-KCS/N-1") == 2
+        u.inbox.save(replace(kept, state=Reception.APPLIED, reasons=(), applied_at=T0))
+        u.inbox.advance("KR-NODE", "KR-KCS/N-1", 2)
+        u.commit()
+    with uow() as u:
+        assert u.inbox.expected("KR-NODE", "KR-KCS/N-1") == 3
+        assert u.inbox.expected("CN-NODE", "KR-KCS/N-1") == 1
+        assert u.inbox.held("KR-NODE", "KR-KCS/N-1", 2) is None  # applied now
+        assert [i.envelope.id for i in u.inbox.all(sender="KR-NODE")] == ["msg_2", "msg_1"]
+        assert [i.envelope.id for i in u.inbox.all(state=Reception.HELD)] == ["msg_3"]
+        assert u.inbox.get("KR-NODE", "msg_1").applied_at == T0
+    with uow() as u, pytest.raises(Conflict, match="applied meanwhile"):
+        u.inbox.advance("KR-NODE", "KR-KCS/N-1", 2)  # another transaction applied it
+    with uow() as u, pytest.raises(Conflict, match="applied meanwhile"):
+        u.inbox.advance("KR-NODE", "KR-KCS/N-1", 1)
+
+
+def test_received_certificates_round_trip_and_refuse_stale_and_taken(uow):
+    from opencustoms.certificates.received import ReceivedCertificate, ReceivedStatus
+
+    def received(number, at=T0, sender="KR-NODE"):
+        return ReceivedCertificate(
+            authority="KR-KCS",
+            number=number,
+            sender=sender,
+            form="rcep-co",
+            export_country="KR",
+            import_country="JP",
+            issued_on=T0.date(),
+            document={"certificate": {"number": number}, "jws": "a.b.c"},
+            payload_sha256="ab" * 32,
+            received_at=at,
+            message_id=f"msg_{number}",
+        )
+
+    with uow() as u:
+        u.received.add(received("N-1"))
+        u.received.add(received("N-2", T0.replace(minute=5), sender="CN-NODE"))
+        u.commit()
+    with uow() as u, pytest.raises(Conflict, match="received meanwhile"):
+        u.received.add(received("N-1"))
+    with uow() as u:
+        assert u.received.get("KR-KCS", "N-1") == received("N-1")
+        assert u.received.get("KR-KCS", "N-9") is None
+        assert [r.number for r in u.received.find()] == ["N-2", "N-1"]
+        assert [r.number for r in u.received.find(sender="KR-NODE")] == ["N-1"]
+        revoked = replace(received("N-1"), status=ReceivedStatus.REVOKED, revoked_at=T0, version=2)
+        u.received.save(revoked)
+        u.commit()
+    with uow() as u:
+        assert u.received.get("KR-KCS", "N-1") == revoked
+        assert u.received.get("KR-KCS", "N-1").record.status == "revoked"
+    with uow() as u, pytest.raises(Conflict, match="changed meanwhile"):
+        u.received.save(replace(received("N-1"), status=ReceivedStatus.REPLACED, version=2))

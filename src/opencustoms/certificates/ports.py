@@ -10,6 +10,7 @@ from typing import Protocol, Self
 
 from opencustoms.accounts.ports import AuditLog
 from opencustoms.certificates.lifecycle import Event, EventKind, Status, StoredCertificate
+from opencustoms.certificates.received import ReceivedCertificate
 from opencustoms.origin.records import DeterminationRepository
 from opencustoms.trust.ports import KeyRepository
 
@@ -69,6 +70,24 @@ class CertificateRepository(Protocol):
         ...
 
 
+class ReceivedRepository(Protocol):
+    """The register of certificates received from partner nodes (`received.py`)."""
+
+    def add(self, received: ReceivedCertificate) -> None:
+        """A certificate first received; one held already (authority, number) raises Conflict."""
+        ...
+
+    def save(self, received: ReceivedCertificate) -> None:
+        """Its new state, written only over `received.version - 1` (else Conflict)."""
+        ...
+
+    def get(self, authority: str, number: str) -> ReceivedCertificate | None: ...
+
+    def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
+        """Newest received first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What other parts of the node learn when a certificate is issued, replaced or revoked
@@ -96,6 +115,7 @@ class NoPublisher:
 
 class CertificateUnitOfWork(Protocol):
     certificates: CertificateRepository
+    received: ReceivedRepository
     keys: KeyRepository
     determinations: DeterminationRepository
     audit: AuditLog

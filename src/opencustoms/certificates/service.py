@@ -542,11 +542,13 @@ class CertificateService:
         return True
 
     def record(self, authority: str, number: str) -> Record | None:
-        """This node's trusted record of a certificate (the verifier's register)."""
+        """This node's trusted record of a certificate (the verifier's register): one it
+        issued, or one a partner's node sent it."""
         with self._uow() as uow:
             found = uow.certificates.by_number(authority, number)
             if found is None or found.payload_sha256 is None or found.issued_at is None:
-                return None
+                received = uow.received.get(authority, number)  # from a partner's node
+                return received.record if received is not None else None
             known = {found.payload_sha256: found.issued_at}
             for e in uow.certificates.events(found.id):
                 if e.kind == EventKind.TRUE_COPY:

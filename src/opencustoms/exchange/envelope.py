@@ -192,6 +192,11 @@ def receive(
         return Received(None, (_reject("envelope", N_("the signed envelope is not JSON")),))
     except InvalidInput as e:
         return Received(None, e.findings)
+    if canonical_bytes(envelope_json(envelope)) != opened.payload:
+        # one message, one text: no duplicate keys or other spellings a reader might take
+        # differently from the signer (RFC 8785 bytes, times as `seal_envelope` writes them)
+        reason = N_("the signed envelope is not in its canonical form (RFC 8785)")
+        return Received(None, (_reject("envelope", reason),))
 
     problems = _sender_problems(envelope, opened, now, node_keys)
     authenticated = not problems

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from opencustoms.certificates.ports import CertificateUnitOfWork
+from opencustoms.exchange.inbox import Incoming, Reception
 from opencustoms.exchange.outbox import Delivery, Outgoing
 from opencustoms.exchange.partners import Partner
 from opencustoms.trust.ports import TrustUnitOfWork
@@ -54,6 +55,37 @@ class OutboxRepository(Protocol):
         ...
 
 
+class InboxRepository(Protocol):
+    def get(self, sender: str, message_id: str) -> Incoming | None: ...
+
+    def add(self, incoming: Incoming) -> None:
+        """Keep a new message; one kept already under (sender, id) raises Conflict."""
+        ...
+
+    def save(self, incoming: Incoming) -> None:
+        """Its new state, reasons and time applied."""
+        ...
+
+    def expected(self, sender: str, subject: str) -> int:
+        """The seq of the next message about `subject` to apply from `sender` (1 at first)."""
+        ...
+
+    def advance(self, sender: str, subject: str, seq: int) -> None:
+        """Mark message `seq` about `subject` applied (the next expected is `seq + 1`); if
+        another transaction moved it meanwhile, raise Conflict."""
+        ...
+
+    def held(self, sender: str, subject: str, seq: int) -> Incoming | None:
+        """The held message `seq` about `subject` from `sender`, if one is held."""
+        ...
+
+    def all(
+        self, sender: str | None = None, state: Reception | None = None, limit: int = 100
+    ) -> Sequence[Incoming]:
+        """Newest first."""
+        ...
+
+
 @runtime_checkable
 class OutboxUnitOfWork(CertificateUnitOfWork, Protocol):
     """A certificate change's transaction, with the partners and the outbox: the node's
@@ -68,3 +100,10 @@ class ExchangeUnitOfWork(TrustUnitOfWork, Protocol):
     and the audit log."""
 
     partners: PartnerRepository
+
+
+class ReceivingUnitOfWork(OutboxUnitOfWork, Protocol):
+    """The transaction that keeps and applies a received message: the inbox, the register of
+    received certificates, and the outbox for the acknowledgement it sends back."""
+
+    inbox: InboxRepository

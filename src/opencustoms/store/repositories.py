@@ -42,8 +42,22 @@ from opencustoms.certificates.lifecycle import (
     number_taken,
     stale,
 )
-from opencustoms.certificates.ports import CertificateRepository
+from opencustoms.certificates.ports import CertificateRepository, ReceivedRepository
+from opencustoms.certificates.received import (
+    ReceivedCertificate,
+    ReceivedStatus,
+    received_changed,
+    received_taken,
+)
 from opencustoms.exchange.envelope import envelope_json, read_envelope
+from opencustoms.exchange.inbox import (
+    Incoming,
+    Reception,
+    finding_json,
+    message_taken,
+    order_moved,
+    read_finding,
+)
 from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import (
     Link,
@@ -52,7 +66,7 @@ from opencustoms.exchange.partners import (
     partner_exists,
     partner_json,
 )
-from opencustoms.exchange.ports import OutboxRepository, PartnerRepository
+from opencustoms.exchange.ports import InboxRepository, OutboxRepository, PartnerRepository
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import (
@@ -850,6 +864,196 @@ def _outgoing(row: Row[Any]) -> Outgoing:
     )
 
 
+class SqlReceived:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add(self, received: ReceivedCertificate) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.received_certificates).values(**_received_row(received)))
+        except IntegrityError:
+            raise received_taken(received.authority, received.number) from None
+
+    def save(self, received: ReceivedCertificate) -> None:
+        r = t.received_certificates
+        done = self.s.execute(
+            update(r)
+            .where(
+                r.c.authority == received.authority,
+                r.c.number == received.number,
+                r.c.version == received.version - 1,
+            )
+            .values(
+                status=received.status.value,
+                replaced_by=received.replaced_by,
+                revoked_at=received.revoked_at,
+                version=received.version,
+            )
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise received_changed(received.authority, received.number)
+
+    def get(self, authority: str, number: str) -> ReceivedCertificate | None:
+        r = t.received_certificates
+        row = self.s.execute(
+            select(r).where(r.c.authority == authority, r.c.number == number)
+        ).first()
+        return _received(row) if row else None
+
+    def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
+        r = t.received_certificates
+        query = select(r).order_by(r.c.received_at.desc(), r.c.number.desc()).limit(limit)
+        if sender is not None:
+            query = query.where(r.c.sender == sender)
+        return [_received(row) for row in self.s.execute(query)]
+
+
+def _received_row(received: ReceivedCertificate) -> dict[str, Any]:
+    return {
+        "authority": received.authority,
+        "number": received.number,
+        "sender": received.sender,
+        "form": received.form,
+        "export_country": received.export_country,
+        "import_country": received.import_country,
+        "issued_on": received.issued_on,
+        "document": received.document,
+        "payload_sha256": received.payload_sha256,
+        "received_at": received.received_at,
+        "message_id": received.message_id,
+        "status": received.status.value,
+        "replaced_by": received.replaced_by,
+        "revoked_at": received.revoked_at,
+        "version": received.version,
+    }
+
+
+def _received(row: Row[Any]) -> ReceivedCertificate:
+    return ReceivedCertificate(
+        authority=row.authority,
+        number=row.number,
+        sender=row.sender,
+        form=row.form,
+        export_country=row.export_country,
+        import_country=row.import_country,
+        issued_on=row.issued_on,
+        document=row.document,
+        payload_sha256=row.payload_sha256,
+        received_at=row.received_at,
+        message_id=row.message_id,
+        status=ReceivedStatus(row.status),
+        replaced_by=row.replaced_by,
+        revoked_at=row.revoked_at,
+        version=row.version,
+    )
+
+
+class SqlInbox:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def get(self, sender: str, message_id: str) -> Incoming | None:
+        i = t.inbox
+        row = self.s.execute(select(i).where(i.c.sender == sender, i.c.id == message_id)).first()
+        return _incoming(row) if row else None
+
+    def add(self, incoming: Incoming) -> None:
+        e = incoming.envelope
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.inbox).values(**_inbox_row(incoming)))
+        except IntegrityError:
+            raise message_taken(e.sender, e.id) from None
+
+    def save(self, incoming: Incoming) -> None:
+        i, e = t.inbox, incoming.envelope
+        self.s.execute(
+            update(i)
+            .where(i.c.sender == e.sender, i.c.id == e.id)
+            .values(
+                state=incoming.state.value,
+                reasons=[finding_json(f) for f in incoming.reasons],
+                applied_at=incoming.applied_at,
+            )
+        )
+
+    def expected(self, sender: str, subject: str) -> int:
+        q = t.inbox_sequences
+        applied = self.s.execute(
+            select(q.c.applied).where(q.c.sender == sender, q.c.subject == subject)
+        ).scalar()
+        return 1 if applied is None else int(applied) + 1
+
+    def advance(self, sender: str, subject: str, seq: int) -> None:
+        q = t.inbox_sequences
+        if seq == 1:
+            try:
+                with self.s.begin_nested():
+                    self.s.execute(insert(q).values(sender=sender, subject=subject, applied=1))
+                return
+            except IntegrityError:
+                raise order_moved(sender, subject) from None
+        done = self.s.execute(
+            update(q)
+            .where(q.c.sender == sender, q.c.subject == subject, q.c.applied == seq - 1)
+            .values(applied=seq)
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise order_moved(sender, subject)
+
+    def held(self, sender: str, subject: str, seq: int) -> Incoming | None:
+        i = t.inbox
+        row = self.s.execute(
+            select(i).where(
+                i.c.sender == sender,
+                i.c.subject == subject,
+                i.c.seq == seq,
+                i.c.state == Reception.HELD.value,
+            )
+        ).first()
+        return _incoming(row) if row else None
+
+    def all(
+        self, sender: str | None = None, state: Reception | None = None, limit: int = 100
+    ) -> Sequence[Incoming]:
+        i = t.inbox
+        query = select(i).order_by(i.c.received_at.desc(), i.c.id.desc()).limit(limit)
+        if sender is not None:
+            query = query.where(i.c.sender == sender)
+        if state is not None:
+            query = query.where(i.c.state == state.value)
+        return [_incoming(r) for r in self.s.execute(query)]
+
+
+def _inbox_row(incoming: Incoming) -> dict[str, Any]:
+    e = incoming.envelope
+    return {
+        "sender": e.sender,
+        "id": e.id,
+        "type": e.type,
+        "subject": e.subject,
+        "seq": e.sequence,
+        "envelope": envelope_json(e),
+        "digest": incoming.digest,
+        "state": incoming.state.value,
+        "reasons": [finding_json(f) for f in incoming.reasons],
+        "received_at": incoming.received_at,
+        "applied_at": incoming.applied_at,
+    }
+
+
+def _incoming(row: Row[Any]) -> Incoming:
+    return Incoming(
+        envelope=read_envelope(row.envelope),
+        digest=row.digest,
+        received_at=row.received_at,
+        state=Reception(row.state),
+        reasons=tuple(read_finding(f) for f in row.reasons),
+        applied_at=row.applied_at,
+    )
+
+
 class SqlUnitOfWork:
     """One transaction: everything written in it commits together or not at all.
 
@@ -865,8 +1069,10 @@ class SqlUnitOfWork:
     determinations: DeterminationRepository
     keys: KeyRepository
     certificates: CertificateRepository
+    received: ReceivedRepository
     partners: PartnerRepository
     outbox: OutboxRepository
+    inbox: InboxRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -880,7 +1086,9 @@ class SqlUnitOfWork:
         self.keys = SqlKeys(c)
         self.certificates = SqlCertificates(c)
         self.partners = SqlPartners(c)
+        self.received = SqlReceived(c)
         self.outbox = SqlOutbox(c)
+        self.inbox = SqlInbox(c)
         return self
 
     def __exit__(

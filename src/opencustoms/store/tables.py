@@ -256,6 +256,10 @@ outbox = Table(
     Column("last_error", Text(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("delivered_at", UtcDateTime(), nullable=True),
+    # a worker delivering it: until when, and its claim's token (a re-drive or a second
+    # worker that took it after the lease ran out cannot be overwritten by the first)
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("claim", String(40), nullable=True),
     UniqueConstraint("receiver", "subject", "seq", name="uq_outbox_receiver"),
 )
 Index("ix_outbox_state", outbox.c.state, outbox.c.next_attempt_at)
@@ -269,6 +273,56 @@ outbox_sequences = Table(
     Column("subject", String(120), primary_key=True),
     Column("last", Integer, nullable=False),
 )
+
+# Messages received from partner nodes, kept once per (sender, id) (see exchange/inbox.py).
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("sender", String(40), primary_key=True),
+    Column("id", String(80), primary_key=True),
+    Column("type", String(80), nullable=False),
+    Column("subject", String(120), nullable=True),
+    Column("seq", Integer, nullable=True),
+    Column("envelope", JSON, nullable=False),  # as signed at the attempt that arrived
+    Column("digest", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=True),
+)
+Index("ix_inbox_subject", inbox.c.sender, inbox.c.subject, inbox.c.seq)
+Index("ix_inbox_received_at", inbox.c.received_at)
+
+# The last seq applied per sender and certificate: the next to apply is the one after.
+inbox_sequences = Table(
+    "inbox_sequences",
+    metadata,
+    Column("sender", String(40), primary_key=True),
+    Column("subject", String(120), primary_key=True),
+    Column("applied", Integer, nullable=False),
+)
+
+# Certificates received from partner nodes (see certificates/received.py).
+received_certificates = Table(
+    "received_certificates",
+    metadata,
+    Column("authority", String(40), primary_key=True),
+    Column("number", String(60), primary_key=True),
+    Column("sender", String(40), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("export_country", String(2), nullable=False),
+    Column("import_country", String(2), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("message_id", String(80), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("replaced_by", String(60), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_received_certificates_received_at", received_certificates.c.received_at)
 
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

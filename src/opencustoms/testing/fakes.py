@@ -21,6 +21,12 @@ from opencustoms.certificates.lifecycle import (
     number_taken,
     stale,
 )
+from opencustoms.certificates.received import (
+    ReceivedCertificate,
+    received_changed,
+    received_taken,
+)
+from opencustoms.exchange.inbox import Incoming, Reception, message_taken, order_moved
 from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
 from opencustoms.kernel.errors import N_, Conflict
@@ -46,6 +52,9 @@ class _State:
     partners: dict[str, Partner] = field(default_factory=dict)
     outbox: list[Outgoing] = field(default_factory=list)
     outbox_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
+    received: dict[tuple[str, str], ReceivedCertificate] = field(default_factory=dict)
+    inbox: dict[tuple[str, str], Incoming] = field(default_factory=dict)
+    inbox_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -361,6 +370,80 @@ class FakeOutbox:
         ][:limit]
 
 
+class FakeReceived:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, received: ReceivedCertificate) -> None:
+        key = (received.authority, received.number)
+        if key in self.st.received:
+            raise received_taken(*key)
+        self.st.received[key] = received
+
+    def save(self, received: ReceivedCertificate) -> None:
+        key = (received.authority, received.number)
+        known = self.st.received.get(key)
+        if known is None or known.version != received.version - 1:
+            raise received_changed(*key)
+        self.st.received[key] = received
+
+    def get(self, authority: str, number: str) -> ReceivedCertificate | None:
+        return self.st.received.get((authority, number))
+
+    def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
+        found = [r for r in self.st.received.values() if sender is None or r.sender == sender]
+        return sorted(found, key=lambda r: (r.received_at, r.number), reverse=True)[:limit]
+
+
+class FakeInbox:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def get(self, sender: str, message_id: str) -> Incoming | None:
+        return self.st.inbox.get((sender, message_id))
+
+    def add(self, incoming: Incoming) -> None:
+        key = (incoming.envelope.sender, incoming.envelope.id)
+        if key in self.st.inbox:
+            raise message_taken(*key)
+        self.st.inbox[key] = incoming
+
+    def save(self, incoming: Incoming) -> None:
+        self.st.inbox[(incoming.envelope.sender, incoming.envelope.id)] = incoming
+
+    def expected(self, sender: str, subject: str) -> int:
+        return self.st.inbox_sequences.get((sender, subject), 0) + 1
+
+    def advance(self, sender: str, subject: str, seq: int) -> None:
+        if self.expected(sender, subject) != seq:
+            raise order_moved(sender, subject)
+        self.st.inbox_sequences[(sender, subject)] = seq
+
+    def held(self, sender: str, subject: str, seq: int) -> Incoming | None:
+        return next(
+            (
+                i
+                for (s, _), i in self.st.inbox.items()
+                if s == sender
+                and i.envelope.subject == subject
+                and i.envelope.sequence == seq
+                and i.state is Reception.HELD
+            ),
+            None,
+        )
+
+    def all(
+        self, sender: str | None = None, state: Reception | None = None, limit: int = 100
+    ) -> Sequence[Incoming]:
+        found = [
+            i
+            for i in self.st.inbox.values()
+            if (sender is None or i.envelope.sender == sender)
+            and (state is None or i.state == state)
+        ]
+        return sorted(found, key=lambda i: (i.received_at, i.envelope.id), reverse=True)[:limit]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -382,6 +465,8 @@ class FakeUnitOfWork:
         self.certificates = FakeCertificates(self._work)
         self.partners = FakePartners(self._work)
         self.outbox = FakeOutbox(self._work)
+        self.received = FakeReceived(self._work)
+        self.inbox = FakeInbox(self._work)
 
     def __exit__(
         self,

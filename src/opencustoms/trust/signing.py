@@ -121,6 +121,8 @@ def open_token(token: str, expected: bytes | None = None) -> Opened:
         raise _bad(N_("the signature is not written as RFC 7515 base64url"))
     if not isinstance(header, dict) or not isinstance(header.get("kid"), str):
         raise _bad(N_("the protected header names no key (kid)"))
+    if "crit" in header:  # RFC 7515 4.1.11: extensions a recipient must understand; we know none
+        raise _bad(N_("the protected header asks for extensions (crit) opencustoms does not know"))
     alg = header.get("alg")
     algorithm = _ALGORITHMS.get(alg) if isinstance(alg, str) else None
     if algorithm is None:

@@ -251,3 +251,23 @@ def test_odd_ids_dates_and_tokens_are_findings(korea):
     )
     assert not _receive(seal_envelope(_envelope(), other, other_pem, PASS), korea).authenticated
     assert _envelope(payload={}).subject is None
+
+
+def test_only_canonical_bytes_and_no_unknown_extensions_are_accepted(korea):
+    from opencustoms.trust.signing import b64url_encode
+
+    key, pem = korea
+    canonical = canonical_bytes(envelope_json(_envelope()))
+    # the same envelope with a key written twice: readers could disagree on what it says
+    doubled = canonical[:-1] + b',"to":"CN-NODE"}'
+    token = sign(doubled, key, pem, PASS, TYPE)
+    got = _receive(token, korea)
+    assert not got.accepted
+    assert "not in its canonical form" in got.problems[0].render()
+    # a header that asks for an extension this node does not implement (RFC 7515 4.1.11)
+    header = {"alg": "EdDSA", "kid": key.kid, "typ": TYPE, "crit": ["exp"], "exp": 1}
+    token = ".".join(
+        b64url_encode(part) for part in (canonical_bytes(header), canonical, bytes(64))
+    )
+    got = _receive(token, korea)
+    assert "crit" in got.problems[0].render()

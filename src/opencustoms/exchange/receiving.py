@@ -1,0 +1,540 @@
+"""Receiving messages from partner nodes: check, keep once, apply in order, acknowledge.
+
+For each delivered envelope (its own transaction, so that one bad message never
+undoes another):
+
+1. `envelope.receive` checks it: a partner's signature, for this node, on time,
+   a known type with a valid payload. A message that fails is not kept; the
+   sender is told why, and whether delivering it again could ever help (`final`).
+2. Kept under (sender, id): delivered again, it is acknowledged again and not
+   applied twice; another message under a kept id is refused.
+3. Whether the sender may say it: a link with the sender carries the type (for
+   a certificate, the link for its form's agreement); a certificate comes from
+   its exporting country's node; a change to a received certificate comes from
+   the node that sent it.
+4. Applied in order: messages about one certificate carry their sender's
+   sequence (`seq`); one whose predecessor is missing is held, and applied when
+   the gap closes. A certificate is verified end to end (the issuing
+   authority's signature with the key from the partner's trust list, its form,
+   its validity) and recorded in the register of received certificates.
+5. Acknowledged: the outcome (verified and recorded, or rejected with every
+   reason) goes back to the sender as an `ack` message, through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from opencustoms.certificates.forms.loader import FormProfile
+from opencustoms.certificates.received import ReceivedCertificate, ReceivedStatus
+from opencustoms.certificates.signed import Outcome as CheckOutcome
+from opencustoms.certificates.signed import payload_digest, verify
+from opencustoms.exchange.envelope import Envelope, receive
+from opencustoms.exchange.inbox import (
+    Answer,
+    Incoming,
+    Outcome,
+    Reception,
+    content_digest,
+)
+from opencustoms.exchange.messages import message_type, parse_instant
+from opencustoms.exchange.outbox import Outgoing
+from opencustoms.exchange.partners import Partner, node_keys
+from opencustoms.exchange.ports import ReceivingUnitOfWork
+from opencustoms.kernel.dates import Clock
+from opencustoms.kernel.errors import N_, Conflict, DomainError, Finding, InvalidInput
+from opencustoms.kernel.ids import new_id
+from opencustoms.trust.keys import PublicKey
+from opencustoms.trust.signing import open_token
+
+MAX_BATCH = 100  # envelopes in one delivery
+MAX_DOCUMENT = 256 * 1024  # bytes of a signed certificate: a 200-item certificate is ~100 kB
+_APPLIED_HERE = frozenset({"certificate.issued", "certificate.replaced", "certificate.revoked"})
+_TRIES = 3  # a transaction that lost a race (the same message twice at once) is retried
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    state: Reception
+    reasons: tuple[Finding, ...] = ()
+    opened: str | None = None  # a subject a replacement opened: its held messages may go on
+
+
+class Receiver:
+    """This node's side of delivery: what `POST /exchange/v1/messages` runs.
+
+    `node`: this node's id (None: the node exchanges with no one and refuses every
+    message); `forms`: the certificate forms it knows; `zone`: its office's time zone
+    (a certificate is verified on the node's local day).
+    """
+
+    def __init__(
+        self,
+        uow: Callable[[], ReceivingUnitOfWork],
+        clock: Clock,
+        node: str | None,
+        forms: Mapping[str, FormProfile],
+        zone: ZoneInfo,
+        ids: Callable[[str], str] = new_id,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._node = node
+        self._forms = forms
+        self._zone = zone
+        self._ids = ids
+
+    def deliver(self, tokens: Sequence[Any]) -> list[Answer]:
+        """An answer for each envelope, in the order given."""
+        if self._node is None:
+            raise DomainError(
+                Finding(
+                    "exchange.not_a_node",
+                    N_("This node has no node id (OPENCUSTOMS_NODE_ID): it exchanges with no one."),
+                )
+            )
+        if len(tokens) > MAX_BATCH:
+            raise InvalidInput.of(
+                "exchange.batch_too_large",
+                N_("At most %(max)s messages in one delivery; send the rest in another."),
+                field="messages",
+                max=MAX_BATCH,
+            )
+        return [self._one(token, self._node) for token in tokens]
+
+    def _one(self, token: Any, me: str) -> Answer:
+        for attempt in range(_TRIES):
+            try:
+                with self._uow() as uow:
+                    answer = self._take(uow, token, me, self._clock.now())
+                    uow.commit()
+                return answer
+            except Conflict as e:  # another delivery of it, or of its certificate, won
+                if attempt == _TRIES - 1:
+                    return Answer(None, Outcome.REFUSED, reasons=e.findings)
+        raise AssertionError("unreachable")
+
+    def _take(self, uow: ReceivingUnitOfWork, token: Any, me: str, now: datetime) -> Answer:
+        partners = {p.node: p for p in uow.partners.all(active_only=True)}
+        keys = uow.keys.all()
+        signers = {node: node_keys(p, keys) for node, p in partners.items()}
+        got = receive(token, me, now, signers, lambda s, i: uow.inbox.get(s, i) is not None)
+        envelope = got.envelope
+        if envelope is None or not got.authenticated:
+            return Answer(envelope.id if envelope else None, Outcome.REFUSED, reasons=got.problems)
+        if got.problems:
+            final = all(p.code != "exchange.rejected" or p.field == "seq" for p in got.problems)
+            return Answer(envelope.id, Outcome.REFUSED, reasons=got.problems, final=final)
+        digest = content_digest(envelope)
+        if got.duplicate:
+            kept = uow.inbox.get(envelope.sender, envelope.id)
+            assert kept is not None
+            if kept.digest != digest:
+                return Answer(
+                    envelope.id, Outcome.REFUSED, reasons=(_other_content(envelope),), final=True
+                )
+            return Answer(envelope.id, Outcome.DUPLICATE, kept.state, kept.reasons)
+
+        partner = partners[envelope.sender]
+        uow.inbox.add(Incoming(envelope, digest, now, Reception.HELD))  # the id is taken first
+        applied = self._ordered(uow, partner, envelope, now, {k.kid: k for k in keys})
+        outcome = Outcome.HELD if applied.state is Reception.HELD else Outcome.RECEIVED
+        return Answer(envelope.id, outcome, applied.state, applied.reasons)
+
+    # -- order -----------------------------------------------------------------
+
+    def _ordered(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        trust: Mapping[str, PublicKey],
+    ) -> _Applied:
+        """Apply the kept message if its turn has come, then any held ones it lets go on."""
+        subject, seq = envelope.subject, envelope.sequence
+        if subject is None or seq is None:  # not about one certificate: no order to keep
+            return self._settle(
+                uow, partner, envelope, now, self._apply(uow, partner, envelope, now, trust, 0)
+            )
+        expected = uow.inbox.expected(partner.node, subject)
+        if seq < expected:
+            reason = _finding(
+                "seq",
+                N_("message %(seq)s about %(subject)s was applied already, under another id"),
+                seq=seq,
+                subject=subject,
+            )
+            return self._settle(
+                uow, partner, envelope, now, _Applied(Reception.REJECTED, (reason,))
+            )
+        if seq > expected:
+            reason = _finding(
+                "seq",
+                N_("held: message %(expected)s about %(subject)s has not arrived"),
+                expected=expected,
+                subject=subject,
+            )
+            return self._settle(uow, partner, envelope, now, _Applied(Reception.HELD, (reason,)))
+        first = self._step(uow, partner, envelope, now, trust, expected)
+        self._drain(uow, partner, subject, now, trust)
+        return first
+
+    def _step(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        trust: Mapping[str, PublicKey],
+        expected: int,
+    ) -> _Applied:
+        """Apply the message whose turn it is, record it, and move its subject on."""
+        applied = self._settle(
+            uow, partner, envelope, now, self._apply(uow, partner, envelope, now, trust, expected)
+        )
+        if applied.state is not Reception.HELD:
+            assert envelope.subject is not None
+            assert envelope.sequence is not None
+            uow.inbox.advance(partner.node, envelope.subject, envelope.sequence)
+            if applied.opened is not None:
+                self._drain(uow, partner, applied.opened, now, trust)
+        return applied
+
+    def _drain(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        subject: str,
+        now: datetime,
+        trust: Mapping[str, PublicKey],
+    ) -> None:
+        """Apply the held messages about `subject` whose turn has come, in order."""
+        while True:
+            expected = uow.inbox.expected(partner.node, subject)
+            held = uow.inbox.held(partner.node, subject, expected)
+            if held is None:
+                return
+            if (
+                self._step(uow, partner, held.envelope, now, trust, expected).state
+                is Reception.HELD
+            ):
+                return
+
+    def _settle(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        applied: _Applied,
+    ) -> _Applied:
+        """Record what became of a kept message, and acknowledge it once it is decided."""
+        kept = uow.inbox.get(partner.node, envelope.id)
+        assert kept is not None
+        done = applied.state is not Reception.HELD
+        uow.inbox.save(
+            replace(
+                kept, state=applied.state, reasons=applied.reasons, applied_at=now if done else None
+            )
+        )
+        if done and envelope.type.startswith("certificate.") and _carries(partner, "ack"):
+            self._acknowledge(uow, partner, envelope, applied, now)
+        return applied
+
+    def _acknowledge(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        applied: _Applied,
+        now: datetime,
+    ) -> None:
+        kind = message_type("ack", 1)
+        assert kind is not None
+        assert self._node is not None
+        payload: dict[str, Any] = {
+            "of": envelope.id,
+            "outcome": "rejected" if applied.state is Reception.REJECTED else "accepted",
+        }
+        if applied.state is Reception.REJECTED:
+            payload["reasons"] = [r.render()[:500] for r in applied.reasons[:50]] or ["-"]
+        ack = Envelope(
+            id=self._ids("msg"),
+            type=kind.name,
+            version=kind.version,
+            sender=self._node,
+            receiver=partner.node,
+            sent_at=now,
+            payload=payload,
+            correlation_id=envelope.id,
+        )
+        uow.outbox.add(Outgoing(ack, now, now))
+
+    # -- applying ----------------------------------------------------------------
+
+    def _apply(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        trust: Mapping[str, PublicKey],
+        expected: int,
+    ) -> _Applied:
+        kind = message_type(envelope.type, envelope.version)
+        assert kind is not None  # `receive` refused the others
+        if kind.name not in _APPLIED_HERE:
+            # kept for the exchange's later steps (utilization, verification, pull, ack)
+            if not _carries(partner, kind.name):
+                return _Applied(Reception.REJECTED, (_not_linked(partner, kind.name),))
+            return _Applied(Reception.KEPT)
+        today = now.astimezone(self._zone).date()
+        if kind.name == "certificate.issued":
+            return self._issued(uow, partner, envelope, now, today, trust)
+        if kind.name == "certificate.replaced":
+            return self._replaced(uow, partner, envelope, now, today, trust)
+        return self._revoked(uow, partner, envelope, expected)
+
+    def _issued(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        today: date,
+        trust: Mapping[str, PublicKey],
+    ) -> _Applied:
+        p = envelope.payload
+        found = self._verified(
+            partner, envelope, p["document"], p["authority"], p["number"], now, today, trust
+        )
+        if isinstance(found, tuple):
+            return _Applied(Reception.REJECTED, found)
+        return self._record(uow, found)
+
+    def _replaced(
+        self,
+        uow: ReceivingUnitOfWork,
+        partner: Partner,
+        envelope: Envelope,
+        now: datetime,
+        today: date,
+        trust: Mapping[str, PublicKey],
+    ) -> _Applied:
+        p = envelope.payload
+        old = uow.received.get(p["authority"], p["number"])
+        if old is not None and old.sender != partner.node:
+            return _Applied(
+                Reception.REJECTED, (_not_theirs(p["authority"], p["number"], old.sender),)
+            )
+        found = self._verified(
+            partner, envelope, p["document"], p["authority"], p["by"], now, today, trust
+        )
+        if isinstance(found, tuple):
+            return _Applied(Reception.REJECTED, found)
+        replaces = found.document["certificate"].get("replaces")
+        if replaces != p["number"]:
+            reason = _finding(
+                "payload.document",
+                N_("certificate %(new)s does not name %(old)s as the one it replaces"),
+                new=p["by"],
+                old=p["number"],
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        recorded = self._record(uow, found)
+        if recorded.state is Reception.REJECTED:
+            return recorded
+        if old is not None and old.status is ReceivedStatus.ISSUED:
+            uow.received.save(
+                replace(
+                    old,
+                    status=ReceivedStatus.REPLACED,
+                    replaced_by=p["by"],
+                    version=old.version + 1,
+                )
+            )
+        return _Applied(Reception.APPLIED, (), f"{p['authority']}/{p['by']}")
+
+    def _revoked(
+        self, uow: ReceivingUnitOfWork, partner: Partner, envelope: Envelope, expected: int
+    ) -> _Applied:
+        p = envelope.payload
+        held = uow.received.get(p["authority"], p["number"])
+        if held is None and expected == 1:
+            # nothing came about this number yet: a replacement's new number, whose
+            # `replaced` message (under the old number) is still on its way
+            reason = _finding(
+                "payload.number",
+                N_("held: certificate %(number)s of %(authority)s has not arrived"),
+                number=p["number"],
+                authority=p["authority"],
+            )
+            return _Applied(Reception.HELD, (reason,))
+        if held is None:
+            reason = _finding(
+                "payload.number",
+                N_("certificate %(number)s of %(authority)s was never received here"),
+                number=p["number"],
+                authority=p["authority"],
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        if held.sender != partner.node:
+            return _Applied(
+                Reception.REJECTED, (_not_theirs(p["authority"], p["number"], held.sender),)
+            )
+        if not _carries(partner, envelope.type, self._agreement(held.form)):
+            return _Applied(Reception.REJECTED, (_not_linked(partner, envelope.type),))
+        if held.status is not ReceivedStatus.REVOKED:
+            at = parse_instant(p["revoked_at"])
+            uow.received.save(
+                replace(
+                    held, status=ReceivedStatus.REVOKED, revoked_at=at, version=held.version + 1
+                )
+            )
+        return _Applied(Reception.APPLIED)
+
+    def _verified(
+        self,
+        partner: Partner,
+        envelope: Envelope,
+        document: dict[str, Any],
+        authority: str,
+        number: str,
+        now: datetime,
+        today: date,
+        trust: Mapping[str, PublicKey],
+    ) -> ReceivedCertificate | tuple[Finding, ...]:
+        """The certificate as this node will hold it, or every reason it will not."""
+        if len(orjson.dumps(document)) > MAX_DOCUMENT:
+            return (
+                _finding(
+                    "payload.document",
+                    N_("a signed certificate of more than %(max)s kB is not taken"),
+                    max=MAX_DOCUMENT // 1024,
+                ),
+            )
+        verdict = verify(document, today, trust, self._forms)  # offline: its status is this
+        failed = tuple(
+            _finding(
+                "payload.document", N_("%(check)s: %(reason)s"), check=c.name, reason=c.render()
+            )
+            for c in verdict.checks
+            if c.outcome is CheckOutcome.FAILED
+        )
+        cert = verdict.certificate
+        if failed or cert is None or not verdict.valid:
+            return failed or (_finding("payload.document", N_("the certificate did not verify")),)
+        problems: list[Finding] = []
+        if (cert.issuing_authority, cert.number) != (authority, number):
+            problems.append(
+                _finding(
+                    "payload.document",
+                    N_(
+                        "the document is certificate %(number)s of %(authority)s, not the one the message names"
+                    ),
+                    number=str(cert.number),
+                    authority=str(cert.issuing_authority),
+                )
+            )
+        if cert.export_country != partner.country:
+            problems.append(
+                _finding(
+                    "payload.document",
+                    N_(
+                        "certificate %(number)s was issued in %(country)s: %(sender)s speaks for %(own)s"
+                    ),
+                    number=str(cert.number),
+                    country=cert.export_country,
+                    sender=partner.node,
+                    own=partner.country,
+                )
+            )
+        if not _carries(partner, envelope.type, self._agreement(cert.form)):
+            problems.append(_not_linked(partner, envelope.type))
+        if problems:
+            return tuple(problems)
+        assert cert.issue_date is not None
+        assert cert.number is not None
+        opened = open_token(document["jws"])
+        return ReceivedCertificate(
+            authority=authority,
+            number=cert.number,
+            sender=partner.node,
+            form=cert.form,
+            export_country=cert.export_country,
+            import_country=cert.import_country,
+            issued_on=cert.issue_date,
+            document=document,
+            payload_sha256=payload_digest(opened.payload),
+            received_at=_utc(now),
+            message_id=envelope.id,
+        )
+
+    def _record(self, uow: ReceivingUnitOfWork, found: ReceivedCertificate) -> _Applied:
+        held = uow.received.get(found.authority, found.number)
+        if held is None:
+            uow.received.add(found)
+            return _Applied(Reception.APPLIED)
+        if held.payload_sha256 == found.payload_sha256:
+            return _Applied(Reception.APPLIED)  # the same certificate again (sent by a pull)
+        reason = _finding(
+            "payload.document",
+            N_("certificate %(number)s of %(authority)s is held here already, with other content"),
+            number=found.number,
+            authority=found.authority,
+        )
+        return _Applied(Reception.REJECTED, (reason,))
+
+    def _agreement(self, form: str) -> str | None:
+        profile = self._forms.get(form)
+        return profile.agreement if profile else None
+
+
+def _carries(partner: Partner, message: str, agreement: str | None = None) -> bool:
+    """Whether a link with the partner (for `agreement`, if named) exchanges the type."""
+    return any(
+        message in link.messages and (agreement is None or link.agreement == agreement)
+        for link in partner.links
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _finding(path: str, template: str, **params: Any) -> Finding:
+    return Finding("exchange.rejected", template, params, field=path)
+
+
+def _not_linked(partner: Partner, message: str) -> Finding:
+    return _finding(
+        "type",
+        N_("%(type)s is not exchanged with %(sender)s under this agreement"),
+        type=message,
+        sender=partner.node,
+    )
+
+
+def _not_theirs(authority: str, number: str, sender: str) -> Finding:
+    return _finding(
+        "from",
+        N_("certificate %(number)s of %(authority)s came from %(sender)s, who alone may change it"),
+        number=number,
+        authority=authority,
+        sender=sender,
+    )
+
+
+def _other_content(envelope: Envelope) -> Finding:
+    return _finding(
+        "id",
+        N_("message %(id)s was received before with other content: a message id is used once"),
+        id=envelope.id,
+    )
