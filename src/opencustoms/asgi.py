@@ -29,6 +29,8 @@ from opencustoms.web import pages
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 MAX_BODY_BYTES = 1_000_000  # far above any request this API takes
+# a partner's delivery: up to 100 signed envelopes, each with a signed certificate
+MAX_EXCHANGE_BODY_BYTES = 16_000_000
 
 
 class RequestContextMiddleware:
@@ -72,14 +74,19 @@ class RequestContextMiddleware:
 
         try:
             declared = headers.get("content-length", "0")
-            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            limit = (
+                MAX_EXCHANGE_BODY_BYTES
+                if scope.get("path", "").startswith("/exchange/")
+                else MAX_BODY_BYTES
+            )
+            if not declared.isdigit() or int(declared) > limit:
                 await _problem(
                     scope,
                     receive,
                     send_with_id,
                     413,
                     "request.too_large",
-                    _("The request body is larger than %(max)s bytes.") % {"max": MAX_BODY_BYTES},
+                    _("The request body is larger than %(max)s bytes.") % {"max": limit},
                 )
             else:
                 await self.app(scope, receive, send_with_id)

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx2
 from sqlalchemy import Engine
 
 from opencustoms.accounts.service import AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
+from opencustoms.exchange.delivery import RetryPolicy
+from opencustoms.exchange.node import NodeSigner
 from opencustoms.exchange.publish import OutboxPublisher
+from opencustoms.exchange.receiving import Receiver
 from opencustoms.exchange.registry import PartnerRegistry
-from opencustoms.kernel.dates import Clock, SystemClock, zone
+from opencustoms.exchange.worker import DeliveryWorker
+from opencustoms.kernel.dates import Clock, ShiftedClock, SystemClock, zone
+from opencustoms.kernel.errors import N_, DomainError, Finding
 from opencustoms.kernel.nomenclature import Nomenclature
 from opencustoms.origin.agreements import AgreementCatalogue
 from opencustoms.origin.history import DeterminationHistory
 from opencustoms.reference.hs import hs2022
 from opencustoms.settings import Settings
 from opencustoms.store.db import make_engine
-from opencustoms.store.repositories import uow_factory
+from opencustoms.store.repositories import SqlUnitOfWork, uow_factory
 from opencustoms.trust.service import AuthorityKeys
 
 
@@ -37,6 +45,21 @@ class Services:
     keys: AuthorityKeys
     certificates: CertificateService
     partners: PartnerRegistry
+    receiver: Receiver
+    signer: NodeSigner | None  # None: the node has no id, and sends nothing
+    retry: RetryPolicy
+    uow: Callable[[], SqlUnitOfWork]
+
+    def delivery_worker(self, client: httpx2.Client) -> DeliveryWorker:
+        """The worker that delivers this node's outbox to its partners over `client`."""
+        if self.signer is None:
+            raise DomainError(
+                Finding(
+                    "exchange.not_a_node",
+                    N_("This node has no node id (OPENCUSTOMS_NODE_ID): it exchanges with no one."),
+                )
+            )
+        return DeliveryWorker(self.uow, self.clock, self.signer, client, self.retry)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -46,6 +69,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     settings = settings or Settings()
     engine = make_engine(settings.effective_database_url)
     clock = clock or SystemClock()
+    if settings.clock_offset_seconds:
+        clock = ShiftedClock(clock, timedelta(seconds=settings.clock_offset_seconds))
     uow = uow_factory(engine)
     origin = AgreementCatalogue(imported_uk_folder(settings), correspondence_file(settings))
     keys = AuthorityKeys(uow, clock, settings.data_dir / "keys")
@@ -83,6 +108,14 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
             OutboxPublisher(settings.node_id),
         ),
         partners=PartnerRegistry(uow, clock, agreements),
+        receiver=Receiver(uow, clock, settings.node_id, forms, office_zone),
+        signer=(
+            NodeSigner(settings.node_id, keys, clock, office_zone, passphrase)
+            if settings.node_id
+            else None
+        ),
+        retry=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+        uow=uow,
     )
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.certificates.lifecycle import Event, StoredCertificate
 from opencustoms.certificates.signed import Verdict
+from opencustoms.exchange.inbox import Answer
 from opencustoms.exchange.partners import Partner, partner_json
 from opencustoms.i18n import _, label
 from opencustoms.kernel.dates import local_time
@@ -425,4 +426,15 @@ def verdict(v: Verdict, translate: Any) -> dict[str, Any]:
             {"name": k.name, "ok": k.ok, "outcome": k.outcome.value, "reason": k.render(translate)}
             for k in v.checks
         ],
+    }
+
+
+def answer(a: Answer) -> dict[str, Any]:
+    """A receiving node's answer for one delivered message."""
+    return {
+        "id": a.id,
+        "outcome": a.outcome.value,
+        "state": a.state.value if a.state else None,
+        "final": a.final,
+        "reasons": [{"code": f.code, "field": f.field, "message": f.render(_)} for f in a.reasons],
     }

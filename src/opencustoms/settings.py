@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT, check_number_format
 from opencustoms.kernel.dates import zone
 from opencustoms.kernel.errors import DomainError
 
+CONFIG_VARIABLE = "OPENCUSTOMS_CONFIG"  # a node's settings file (TOML), e.g. node.toml
+
 
 class Settings(BaseSettings):
+    """A node's settings: from its TOML file (OPENCUSTOMS_CONFIG, or `node serve --config`),
+    overridden by environment variables prefixed OPENCUSTOMS_ and a .env file. Secrets
+    (the key passphrase) belong in the environment, not in the file."""
+
     model_config = SettingsConfigDict(env_prefix="OPENCUSTOMS_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get(CONFIG_VARIABLE)
+        files = (TomlConfigSettingsSource(settings_cls, Path(config)),) if config else ()
+        return (init_settings, env_settings, dotenv_settings, *files, file_secret_settings)
 
     data_dir: Path = Field(default=Path("var"), description="where the embedded database lives")
     database_url: str | None = Field(
@@ -41,6 +67,19 @@ class Settings(BaseSettings):
         "messages are sent to partner nodes",
         pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$",
     )
+    clock_offset_seconds: int = Field(
+        default=0,
+        description="shifts this node's clock (drills and tests: deadlines reached without "
+        "waiting); 0 in production",
+        ge=-10 * 365 * 86400,
+        le=10 * 365 * 86400,
+    )
+    delivery_max_attempts: int = Field(
+        default=30,
+        description="attempts to deliver a message to a partner node before it is dead-lettered",
+        ge=1,
+        le=1000,
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -64,3 +103,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'opencustoms.db').as_posix()}"
+
+
+def check_config_file(path: Path) -> list[str]:
+    """What is wrong with a node's settings file, each with where: unreadable, not TOML,
+    a setting that does not exist (a typo would otherwise be ignored), or a secret."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        return [f"{path}: {type(e).__name__}"]
+    except tomllib.TOMLDecodeError as e:
+        return [f"{path}: {e}"]
+    known = set(Settings.model_fields)
+    problems = [f"{path}: {name}: not a setting" for name in sorted(set(data) - known)]
+    if "key_passphrase" in data:
+        problems.append(f"{path}: key_passphrase: set OPENCUSTOMS_KEY_PASSPHRASE instead")
+    return problems

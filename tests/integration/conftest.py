@@ -25,6 +25,8 @@ def cli(database_url, tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped
     monkeypatch.setenv("OPENCUSTOMS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("OPENCUSTOMS_KEY_PASSPHRASE", KEY_PASSPHRASE)
     monkeypatch.delenv("OPENCUSTOMS_LOCALE", raising=False)
+    # `node serve --config` points the process at its settings file; restored afterwards
+    monkeypatch.setenv("OPENCUSTOMS_CONFIG", "")
     monkeypatch.setenv("LANG", "C.UTF-8")
 
     def call(*args: object) -> tuple[int, str, str]:

@@ -620,3 +620,68 @@ def test_received_certificates_round_trip_and_refuse_stale_and_taken(uow):
         assert u.received.get("KR-KCS", "N-1").record.status == "revoked"
     with uow() as u, pytest.raises(Conflict, match="changed meanwhile"):
         u.received.save(replace(received("N-1"), status=ReceivedStatus.REPLACED, version=2))
+
+
+def test_outbox_claims_lease_due_messages_in_order_and_settle_only_under_their_claim(uow):
+    from datetime import timedelta
+
+    from opencustoms.exchange.delivery import RetryPolicy, attempted, redriven
+    from opencustoms.exchange.envelope import Envelope
+    from opencustoms.exchange.outbox import Delivery, Outgoing
+
+    def outgoing(i, number="N-1", seq=None, receiver="JP-NODE", at=T0):
+        payload = {"authority": "KR-KCS", "number": number, "revoked_at": "2026-06-02T03:00:00Z"}
+        envelope = Envelope(
+            f"msg_{i}", "certificate.revoked", 1, "KR-NODE", receiver, at, payload, None, seq
+        )
+        return Outgoing(envelope, at.replace(second=int(i)), at)
+
+    policy, later = RetryPolicy(max_attempts=2), T0 + timedelta(minutes=1)
+    with uow() as u:
+        u.outbox.add_many(
+            [
+                outgoing("1", seq=1),
+                outgoing("2", seq=2),  # waits for msg_1
+                outgoing("3", number="N-2", seq=1),
+                outgoing("4", number="N-3", seq=1, at=T0 + timedelta(hours=1)),  # not due
+                outgoing("5", seq=1, receiver="VN-NODE"),
+            ]
+        )
+        u.commit()
+    with uow() as u:
+        claimed = u.outbox.claim(T0, later, "claim_a", 10)
+        u.commit()
+    assert [o.envelope.id for o in claimed] == ["msg_1", "msg_3", "msg_5"]
+    with uow() as u:
+        assert u.outbox.claim(T0, later, "claim_b", 10) == []  # all leased to a
+        u.commit()
+    with uow() as u:
+        first, third, fifth = claimed
+        assert u.outbox.settle(attempted(first, T0, policy, 0.0, delivered=True), "claim_a")
+        assert not u.outbox.settle(attempted(third, T0, policy, 0.0), "claim_b")  # not b's
+        assert u.outbox.settle(attempted(third, T0, policy, 0.0, error="refused"), "claim_a")
+        assert u.outbox.settle(
+            attempted(fifth, T0, policy, 0.0, final=True, error="bad"), "claim_a"
+        )
+        u.commit()
+    with uow() as u:
+        # msg_2 is free now that msg_1 is delivered; msg_3 retries after its backoff
+        assert [o.envelope.id for o in u.outbox.claim(T0, later, "claim_b", 10)] == ["msg_2"]
+        assert u.outbox.get("msg_3").next_attempt_at == T0 + timedelta(seconds=1)
+        assert u.outbox.get("msg_3").last_error == "refused"
+        u.commit()
+    with uow() as u:
+        # a lease that ran out is taken by the next claimant
+        # msg_2's lease lasts to `later` inclusive; msg_3's retry is due
+        after = later + timedelta(seconds=1)
+        assert [o.envelope.id for o in u.outbox.claim(later, after, "claim_c", 10)] == ["msg_3"]
+        assert [o.envelope.id for o in u.outbox.claim(after, after, "claim_d", 10)] == ["msg_2"]
+        dead = u.outbox.get("msg_5")
+        assert (dead.state, dead.last_error) == (Delivery.DEAD, "bad")
+        assert u.outbox.get("msg_9") is None
+        assert not u.outbox.redrive(redriven(u.outbox.get("msg_1"), later))  # not dead
+        assert u.outbox.redrive(redriven(dead, later))
+        u.commit()
+    with uow() as u:
+        back = u.outbox.get("msg_5")
+        assert (back.state, back.attempts, back.next_attempt_at) == (Delivery.PENDING, 0, later)

@@ -1,6 +1,15 @@
 """All API routers, so the app includes them in one line."""
 
-from opencustoms.api import audit, certificates, hs, ops, organisations, origin, partners
+from opencustoms.api import (
+    audit,
+    certificates,
+    exchange,
+    hs,
+    ops,
+    organisations,
+    origin,
+    partners,
+)
 
 ROUTERS = [
     ops.router,
@@ -10,4 +19,5 @@ ROUTERS = [
     organisations.router,
     audit.router,
     partners.router,
+    exchange.router,
 ]

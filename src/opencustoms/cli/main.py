@@ -18,7 +18,18 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from opencustoms import __version__
-from opencustoms.cli import accounts, authority, cert, db, demo, hs, money, origin, partners
+from opencustoms.cli import (
+    accounts,
+    authority,
+    cert,
+    db,
+    demo,
+    hs,
+    money,
+    node,
+    origin,
+    partners,
+)
 from opencustoms.cli.common import fail_line, use_environment_locale
 from opencustoms.i18n import _
 from opencustoms.kernel.errors import DomainError
@@ -41,6 +52,7 @@ app.add_typer(origin.app, name="origin")
 app.add_typer(authority.app, name="authority")
 app.add_typer(cert.app, name="cert")
 app.add_typer(partners.app, name="partners")
+app.add_typer(node.app, name="node")
 app.command("demo", help=_("Migrate the database, load the demo data, take the tour, then serve."))(
     demo.demo
 )

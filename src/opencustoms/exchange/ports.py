@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from opencustoms.certificates.ports import CertificateUnitOfWork
@@ -52,6 +53,24 @@ class OutboxRepository(Protocol):
         self, receiver: str | None = None, state: Delivery | None = None, limit: int = 100
     ) -> Sequence[Outgoing]:
         """Oldest first."""
+        ...
+
+    def get(self, message_id: str) -> Outgoing | None: ...
+
+    def claim(self, now: datetime, until: datetime, claim: str, limit: int) -> Sequence[Outgoing]:
+        """Lease up to `limit` messages due at `now` to the claimant `claim` until `until`,
+        oldest first: pending, not leased to another, and with no earlier message about the
+        same certificate to the same receiver still undelivered (pending or dead). Two
+        claimants never hold one message (PostgreSQL skips rows another locked)."""
+        ...
+
+    def settle(self, outgoing: Outgoing, claim: str) -> bool:
+        """Record an attempt's outcome and end the lease, only if `claim` still holds it
+        (else False: the lease ran out and another claimant took it)."""
+        ...
+
+    def redrive(self, outgoing: Outgoing) -> bool:
+        """Write a dead message's new round of attempts; False if it is not dead."""
         ...
 
 

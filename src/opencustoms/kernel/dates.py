@@ -43,6 +43,18 @@ class FixedClock:
         self._at += delta
 
 
+class ShiftedClock:
+    """Another clock moved by a fixed offset: a node set days ahead lets drills and tests
+    reach deadlines and timers without waiting for them."""
+
+    def __init__(self, clock: Clock, offset: timedelta) -> None:
+        self._clock = clock
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self._clock.now() + self.offset
+
+
 def ensure_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("an instant must be time-zone aware; naive datetimes are refused")

@@ -822,6 +822,83 @@ class SqlOutbox:
             query = query.where(o.c.state == state.value)
         return [_outgoing(r) for r in self.s.execute(query)]
 
+    def get(self, message_id: str) -> Outgoing | None:
+        row = self.s.execute(select(t.outbox).where(t.outbox.c.id == message_id)).first()
+        return _outgoing(row) if row else None
+
+    def claim(self, now: datetime, until: datetime, claim: str, limit: int) -> Sequence[Outgoing]:
+        o = t.outbox
+        free = or_(o.c.claimed_until.is_(None), o.c.claimed_until < now)
+        due = (
+            select(o.c.id)
+            .where(
+                o.c.state == Delivery.PENDING.value,
+                o.c.next_attempt_at <= now,
+                free,
+                ~_EARLIER_OPEN,
+            )
+            .order_by(o.c.created_at, o.c.seq, o.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=o)
+        )
+        ids = list(self.s.execute(due).scalars())
+        if not ids:
+            return []
+        # the guard repeats the conditions: on SQLite the read above ran before this
+        # transaction took the write lock, and another claimant may have come between
+        self.s.execute(
+            update(o)
+            .where(o.c.id.in_(ids), o.c.state == Delivery.PENDING.value, free)
+            .values(claimed_until=until, claim=claim)
+        )
+        held = (
+            select(o)
+            .where(o.c.id.in_(ids), o.c.claim == claim, o.c.claimed_until == until)
+            .order_by(o.c.created_at, o.c.seq, o.c.id)
+        )
+        return [_outgoing(r) for r in self.s.execute(held)]
+
+    def settle(self, outgoing: Outgoing, claim: str) -> bool:
+        o = t.outbox
+        done = self.s.execute(
+            update(o)
+            .where(o.c.id == outgoing.envelope.id, o.c.claim == claim)
+            .values(**_attempt_values(outgoing), claimed_until=None, claim=None)
+        )
+        return cast(CursorResult[Any], done).rowcount == 1
+
+    def redrive(self, outgoing: Outgoing) -> bool:
+        o = t.outbox
+        done = self.s.execute(
+            update(o)
+            .where(o.c.id == outgoing.envelope.id, o.c.state == Delivery.DEAD.value)
+            .values(**_attempt_values(outgoing), claimed_until=None, claim=None)
+        )
+        return cast(CursorResult[Any], done).rowcount == 1
+
+
+def _attempt_values(outgoing: Outgoing) -> dict[str, Any]:
+    return {
+        "state": outgoing.state.value,
+        "attempts": outgoing.attempts,
+        "next_attempt_at": outgoing.next_attempt_at,
+        "last_error": outgoing.last_error,
+        "delivered_at": outgoing.delivered_at,
+    }
+
+
+_EARLIER = t.outbox.alias("earlier")
+# an earlier message about the same certificate to the same receiver, not yet delivered
+_EARLIER_OPEN = (
+    select(_EARLIER.c.id)
+    .where(
+        _EARLIER.c.receiver == t.outbox.c.receiver,
+        _EARLIER.c.subject == t.outbox.c.subject,
+        _EARLIER.c.seq < t.outbox.c.seq,
+        _EARLIER.c.state != Delivery.DELIVERED.value,
+    )
+    .exists()
+)
 
 _NEXT_OUTBOX_SEQ = (
     update(t.outbox_sequences)

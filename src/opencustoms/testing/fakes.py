@@ -55,6 +55,7 @@ class _State:
     received: dict[tuple[str, str], ReceivedCertificate] = field(default_factory=dict)
     inbox: dict[tuple[str, str], Incoming] = field(default_factory=dict)
     inbox_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id: claim, until
 
 
 class FakeAccounts:
@@ -368,6 +369,54 @@ class FakeOutbox:
             if (receiver is None or o.envelope.receiver == receiver)
             and (state is None or o.state == state)
         ][:limit]
+
+    def get(self, message_id: str) -> Outgoing | None:
+        return next((o for o in self.st.outbox if o.envelope.id == message_id), None)
+
+    def claim(self, now: datetime, until: datetime, claim: str, limit: int) -> Sequence[Outgoing]:
+        def earlier_open(o: Outgoing) -> bool:
+            e = o.envelope
+            return e.subject is not None and any(
+                p.envelope.receiver == e.receiver
+                and p.envelope.subject == e.subject
+                and (p.envelope.sequence or 0) < (e.sequence or 0)
+                and p.state is not Delivery.DELIVERED
+                for p in self.st.outbox
+            )
+
+        due = [
+            o
+            for o in self.st.outbox
+            if o.state is Delivery.PENDING
+            and o.next_attempt_at <= now
+            and (o.envelope.id not in self.st.leases or self.st.leases[o.envelope.id][1] < now)
+            and not earlier_open(o)
+        ]
+        due.sort(key=lambda o: (o.created_at, o.envelope.sequence or 0, o.envelope.id))
+        for o in due[:limit]:
+            self.st.leases[o.envelope.id] = (claim, until)
+        return due[:limit]
+
+    def settle(self, outgoing: Outgoing, claim: str) -> bool:
+        lease = self.st.leases.get(outgoing.envelope.id)
+        if lease is None or lease[0] != claim:
+            return False
+        del self.st.leases[outgoing.envelope.id]
+        self._replace(outgoing)
+        return True
+
+    def redrive(self, outgoing: Outgoing) -> bool:
+        known = self.get(outgoing.envelope.id)
+        if known is None or known.state is not Delivery.DEAD:
+            return False
+        self.st.leases.pop(outgoing.envelope.id, None)
+        self._replace(outgoing)
+        return True
+
+    def _replace(self, outgoing: Outgoing) -> None:
+        self.st.outbox = [
+            outgoing if o.envelope.id == outgoing.envelope.id else o for o in self.st.outbox
+        ]
 
 
 class FakeReceived:

@@ -1,15 +1,12 @@
 """Certificate changes reach the outbox in their own transaction: the importing
 country's partner nodes get the issue, replacement or revocation, in order."""
 
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from opencustoms.accounts.service import Context
 from opencustoms.certificates.forms.loader import shipped_forms
-from opencustoms.certificates.io import read_certificate
 from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT
 from opencustoms.certificates.service import CertificateService
 from opencustoms.exchange.outbox import Delivery
@@ -20,20 +17,11 @@ from opencustoms.kernel.errors import DomainError
 from opencustoms.testing.fakes import in_memory_uow
 from opencustoms.trust.keys import Algorithm
 from opencustoms.trust.service import AuthorityKeys
+from tests.samples import APPLICATION
 
 PASS = "correct horse battery"
 OPERATOR = Context(None)
 NOW = datetime(2026, 6, 2, 3, 0, tzinfo=UTC)
-SAMPLE = json.loads(
-    (Path(__file__).parents[2] / "fixtures" / "certificates" / "rcep-kr-jp.json").read_text()
-)
-APPLICATION = read_certificate(
-    {
-        k: v
-        for k, v in SAMPLE.items()
-        if k not in {"number", "certification", "issue_date", "issue_place", "replaces"}
-    }
-)  # exported from Korea to Japan, under RCEP
 
 
 def _partner(node, country, agreement="rcep", messages=None):

@@ -12,7 +12,6 @@ import pytest
 
 from opencustoms.accounts.service import Context
 from opencustoms.certificates.forms.loader import shipped_forms
-from opencustoms.certificates.io import read_certificate
 from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT
 from opencustoms.certificates.received import ReceivedStatus
 from opencustoms.certificates.service import CertificateService
@@ -27,21 +26,12 @@ from opencustoms.kernel.errors import DomainError, InvalidInput
 from opencustoms.testing.fakes import in_memory_uow
 from opencustoms.trust.keys import Algorithm, PublicKey
 from opencustoms.trust.service import AuthorityKeys
+from tests.samples import APPLICATION
 
 PASS = "correct horse battery"
 OPERATOR = Context(None)
 NOW = datetime(2026, 6, 2, 3, 0, tzinfo=UTC)
 SEOUL = zone("Asia/Seoul")
-SAMPLE = json.loads(
-    (Path(__file__).parents[2] / "fixtures" / "certificates" / "rcep-kr-jp.json").read_text()
-)
-APPLICATION = read_certificate(
-    {
-        k: v
-        for k, v in SAMPLE.items()
-        if k not in {"number", "certification", "issue_date", "issue_place", "replaces"}
-    }
-)  # exported from Korea to Japan, under RCEP
 
 
 def _partner(node: str, country: str, messages: list[str] | None = None) -> dict[str, Any]:
