@@ -19,6 +19,7 @@ from opencustoms.exchange.node import NodeSigner
 from opencustoms.exchange.publish import OutboxPublisher
 from opencustoms.exchange.receiving import Receiver
 from opencustoms.exchange.registry import PartnerRegistry
+from opencustoms.exchange.service import ExchangeService
 from opencustoms.exchange.worker import DeliveryWorker
 from opencustoms.kernel.dates import Clock, ShiftedClock, SystemClock, zone
 from opencustoms.kernel.errors import N_, DomainError, Finding
@@ -46,6 +47,7 @@ class Services:
     certificates: CertificateService
     partners: PartnerRegistry
     receiver: Receiver
+    exchange: ExchangeService
     signer: NodeSigner | None  # None: the node has no id, and sends nothing
     retry: RetryPolicy
     uow: Callable[[], SqlUnitOfWork]
@@ -59,7 +61,9 @@ class Services:
                     N_("This node has no node id (OPENCUSTOMS_NODE_ID): it exchanges with no one."),
                 )
             )
-        return DeliveryWorker(self.uow, self.clock, self.signer, client, self.retry)
+        return DeliveryWorker(
+            self.uow, self.clock, self.signer, client, self.retry, tick=self.exchange.tick
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -86,6 +90,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         secret = settings.key_passphrase
         return secret.get_secret_value() if secret else None
 
+    certificates = CertificateService(
+        uow,
+        clock,
+        forms,
+        keys.private_pem,
+        passphrase,
+        office_zone,
+        settings.certificate_number_format,
+        settings.public_url,
+        OutboxPublisher(settings.node_id),
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -96,19 +111,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         origin=origin,
         determinations=DeterminationHistory(uow, clock, origin),
         keys=keys,
-        certificates=CertificateService(
-            uow,
-            clock,
-            forms,
-            keys.private_pem,
-            passphrase,
-            office_zone,
-            settings.certificate_number_format,
-            settings.public_url,
-            OutboxPublisher(settings.node_id),
-        ),
+        certificates=certificates,
         partners=PartnerRegistry(uow, clock, agreements),
-        receiver=Receiver(uow, clock, settings.node_id, forms, office_zone),
+        receiver=Receiver(uow, clock, settings.node_id, forms, office_zone, certificates),
+        exchange=ExchangeService(uow, clock, settings.node_id, forms, office_zone),
         signer=(
             NodeSigner(settings.node_id, keys, clock, office_zone, passphrase)
             if settings.node_id

@@ -13,9 +13,13 @@ from zoneinfo import ZoneInfo
 
 from opencustoms.accounts.domain import Account, Mandate, Organisation
 from opencustoms.certificates.lifecycle import Event, StoredCertificate
+from opencustoms.certificates.received import ReceivedCertificate
 from opencustoms.certificates.signed import Verdict
-from opencustoms.exchange.inbox import Answer
+from opencustoms.exchange.inbox import Answer, Incoming
+from opencustoms.exchange.outbox import Outgoing
 from opencustoms.exchange.partners import Partner, partner_json
+from opencustoms.exchange.service import Status
+from opencustoms.exchange.verification import Verification
 from opencustoms.i18n import _, label
 from opencustoms.kernel.dates import local_time
 from opencustoms.kernel.errors import N_, DomainError
@@ -437,4 +441,94 @@ def answer(a: Answer) -> dict[str, Any]:
         "state": a.state.value if a.state else None,
         "final": a.final,
         "reasons": [{"code": f.code, "field": f.field, "message": f.render(_)} for f in a.reasons],
+    }
+
+
+def _subject(envelope: Any) -> dict[str, Any]:
+    return {
+        "id": envelope.id,
+        "type": envelope.type,
+        "subject": envelope.subject,
+        "seq": envelope.sequence,
+        "correlation_id": envelope.correlation_id,
+    }
+
+
+def outgoing(o: Outgoing) -> dict[str, Any]:
+    """A message in the outbox, with where its delivery stands."""
+    return _subject(o.envelope) | {
+        "to": o.envelope.receiver,
+        "state": o.state.value,
+        "attempts": o.attempts,
+        "created_at": o.created_at.isoformat(),
+        "next_attempt_at": o.next_attempt_at.isoformat(),
+        "delivered_at": o.delivered_at.isoformat() if o.delivered_at else None,
+        "last_error": o.last_error,
+        "ack": (
+            {
+                "outcome": o.ack_outcome,
+                "reasons": list(o.ack_reasons),
+                "at": o.acknowledged_at.isoformat() if o.acknowledged_at else None,
+            }
+            if o.ack_outcome
+            else None
+        ),
+    }
+
+
+def incoming(i: Incoming) -> dict[str, Any]:
+    """A message received, with what became of it."""
+    return _subject(i.envelope) | {
+        "from": i.envelope.sender,
+        "state": i.state.value,
+        "received_at": i.received_at.isoformat(),
+        "applied_at": i.applied_at.isoformat() if i.applied_at else None,
+        "reasons": [f.render(_) for f in i.reasons],
+    }
+
+
+def verification(v: Verification, today: Any = None) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "side": v.side.value,
+        "partner": v.partner,
+        "authority": v.authority,
+        "number": v.number,
+        "questions": list(v.questions),
+        "documents": list(v.documents),
+        "reply_by": v.reply_by.isoformat(),
+        "requested_at": v.requested_at.isoformat(),
+        "state": v.state.value,
+        "overdue": v.overdue(today) if today is not None else None,
+        "outcome": v.outcome,
+        "findings": list(v.findings),
+        "answer_documents": list(v.answer_documents),
+        "answered_at": v.answered_at.isoformat() if v.answered_at else None,
+    }
+
+
+def received_certificate(r: ReceivedCertificate) -> dict[str, Any]:
+    return {
+        "authority": r.authority,
+        "number": r.number,
+        "from": r.sender,
+        "form": r.form,
+        "export_country": r.export_country,
+        "import_country": r.import_country,
+        "issued_on": r.issued_on.isoformat(),
+        "status": r.status.value,
+        "replaced_by": r.replaced_by,
+        "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+        "received_at": r.received_at.isoformat(),
+    }
+
+
+def exchange_status(s: Status) -> dict[str, Any]:
+    return {
+        "node": s.node,
+        "outgoing": {k.value: v for k, v in sorted(s.outgoing.items())},
+        "oldest_pending": s.oldest_pending.isoformat() if s.oldest_pending else None,
+        "incoming": {k.value: v for k, v in sorted(s.incoming.items())},
+        "open_verifications": s.open_verifications,
+        "overdue_verifications": s.overdue_verifications,
     }

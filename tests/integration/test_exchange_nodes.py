@@ -154,7 +154,7 @@ def test_a_certificate_issued_in_korea_arrives_verified_in_japan_and_is_acknowle
     assert (ack.envelope.type, ack.envelope.payload["of"], ack.state) == (
         "ack",
         sent.envelope.id,
-        Reception.KEPT,
+        Reception.APPLIED,
     )
 
 
@@ -236,3 +236,65 @@ def test_concurrent_claimants_never_hold_one_message(engine, request, tmp_path):
         db.dispose()
     every = [i for t in taken for i in t]
     assert sorted(every) == [f"msg_{i:03d}" for i in range(120)]  # each once, none lost
+
+
+def test_every_message_type_travels_between_the_two_nodes(nodes):
+    from datetime import date
+
+    from opencustoms.certificates.lifecycle import EventKind
+
+    kr, jp, _ = nodes
+    for node in (kr, jp):  # the links agree a period to answer verification requests
+        partner = "JP-NODE" if node is kr else "KR-NODE"
+        node.services.partners.update(
+            OPERATOR,
+            partner,
+            {
+                "node": partner,
+                "country": partner[:2],
+                "name": partner,
+                "url": (jp if node is kr else kr).server.url,
+                "links": [{"agreement": "rcep", "reply_days": 60}],
+            },
+        )
+    old = _issue(kr)
+    new = kr.services.certificates.replace(OPERATOR, old.id, APPLICATION, "typo", "Lee", "Busan")
+    kr.services.certificates.revoke(OPERATOR, new.id, "issued in error")
+    with httpx2.Client(timeout=10) as client:
+        kr_worker, jp_worker = (n.services.delivery_worker(client) for n in (kr, jp))
+
+        def deliver_all() -> None:
+            for _ in range(4):
+                kr_worker.run_once()
+                jp_worker.run_once()
+
+        deliver_all()  # issued, replaced, revoked to Japan; its acks back
+        exchange = jp.services.exchange
+        exchange.send_utilization(OPERATOR, "KR-KCS", old.number, "applied", "JP-1", date.today())
+        asked = exchange.request_verification(OPERATOR, "KR-KCS", new.number, ["Origin?"])
+        deliver_all()
+        [case] = kr.services.exchange.verifications(OPERATOR)
+        kr.services.exchange.answer_verification(OPERATOR, case.id, "not_confirmed", ["no"])
+        deliver_all()
+    with jp.services.uow() as uow:
+        statuses = {r.number: r.status.value for r in uow.received.find()}
+    assert statuses == {old.number: "replaced", new.number: "revoked"}
+    kinds = {
+        o.envelope.type: o.ack_outcome
+        for o in _outbox(kr)
+        if o.envelope.type.startswith("certificate.")
+    }
+    assert kinds == {
+        "certificate.issued": "accepted",
+        "certificate.replaced": "accepted",
+        "certificate.revoked": "accepted",
+    }
+    history = kr.services.certificates.history(OPERATOR, old.id)
+    assert [e.details["outcome"] for e in history if e.kind == EventKind.UTILIZATION] == ["applied"]
+    [answered] = exchange.verifications(OPERATOR)
+    assert (answered.id, answered.outcome, answered.findings) == (
+        asked.id,
+        "not_confirmed",
+        ("no",),
+    )
+    assert {o.state for n in (kr, jp) for o in _outbox(n)} == {Delivery.DELIVERED}

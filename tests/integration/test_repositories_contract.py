@@ -685,3 +685,101 @@ def test_outbox_claims_lease_due_messages_in_order_and_settle_only_under_their_c
     with uow() as u:
         back = u.outbox.get("msg_5")
         assert (back.state, back.attempts, back.next_attempt_at) == (Delivery.PENDING, 0, later)
+
+
+def test_verifications_round_trip_per_side_and_refuse_stale(uow):
+    from datetime import date
+
+    from opencustoms.exchange.verification import CaseState, Side, Verification
+
+    def case(i, side=Side.ASKED, at=T0):
+        return Verification(
+            id=f"msg_{i}",
+            side=side,
+            partner="KR-NODE",
+            authority="KR-KCS",
+            number="N-1",
+            questions=("Where were the castings made?",),
+            documents=("bill of materials",),
+            reply_by=date(2026, 12, 1),
+            requested_at=at,
+        )
+
+    with uow() as u:
+        u.verifications.add(case("1"))
+        u.verifications.add(case("1", Side.ASKED_OF_US))  # a node may hold both sides
+        u.verifications.add(case("2", at=T0.replace(minute=5)))
+        u.commit()
+    with uow() as u, pytest.raises(Conflict, match="recorded already"):
+        u.verifications.add(case("1"))
+    with uow() as u:
+        assert u.verifications.get("msg_1", Side.ASKED) == case("1")
+        assert u.verifications.get("msg_9", Side.ASKED) is None
+        assert [c.id for c in u.verifications.find(side=Side.ASKED)] == ["msg_2", "msg_1"]
+        answered = replace(
+            case("1"),
+            state=CaseState.ANSWERED,
+            outcome="partially",
+            findings=("item 2",),
+            answered_at=T0,
+            response_id="msg_r",
+            version=2,
+        )
+        u.verifications.save(answered)
+        u.commit()
+    with uow() as u:
+        assert u.verifications.get("msg_1", Side.ASKED) == answered
+        assert [c.id for c in u.verifications.find(open_only=True)] == ["msg_2", "msg_1"]
+        assert u.verifications.find(side=Side.ASKED, open_only=True)[0].id == "msg_2"
+    with uow() as u, pytest.raises(Conflict, match="changed meanwhile"):
+        u.verifications.save(replace(case("1"), version=2))
+
+
+def test_acknowledgements_resends_counts_and_gaps(uow):
+    from datetime import timedelta
+
+    from opencustoms.exchange.envelope import Envelope
+    from opencustoms.exchange.inbox import Incoming, Reception
+    from opencustoms.exchange.outbox import Delivery, Outgoing
+
+    payload = {"authority": "KR-KCS", "number": "N-1", "revoked_at": "2026-06-02T03:00:00Z"}
+
+    def envelope(i, sender="KR-NODE", receiver="JP-NODE", seq=1):
+        return Envelope(
+            f"msg_{i}", "certificate.revoked", 1, sender, receiver, T0, payload, None, seq
+        )
+
+    with uow() as u:
+        u.outbox.add(Outgoing(envelope("1"), T0, T0, Delivery.DELIVERED, 1))
+        u.outbox.add(Outgoing(envelope("2", seq=2), T0 + timedelta(seconds=1), T0))
+        u.inbox.add(
+            Incoming(
+                envelope("3", sender="CN-NODE", receiver="KR-NODE", seq=2), "d", T0, Reception.HELD
+            )
+        )
+        u.commit()
+    with uow() as u:
+        assert u.outbox.acknowledge("msg_1", "JP-NODE", "rejected", ["bad signature"], T0)
+        assert not u.outbox.acknowledge("msg_1", "VN-NODE", "accepted", [], T0)  # not VN's
+        assert u.outbox.counts() == {
+            Delivery.DELIVERED: (1, T0),
+            Delivery.PENDING: (1, T0 + timedelta(seconds=1)),
+        }
+        assert u.inbox.counts() == {Reception.HELD: 1}
+        later = T0 + timedelta(minutes=2)
+        assert u.inbox.gaps(T0, T0) == []  # held since T0: not before it
+        assert u.inbox.gaps(later, later) == [("CN-NODE", "KR-KCS/N-1")]
+        u.inbox.pulled("CN-NODE", "KR-KCS/N-1", later)
+        assert u.inbox.gaps(later, later) == []  # pulled now
+        assert u.inbox.gaps(later, later + timedelta(seconds=1)) == [("CN-NODE", "KR-KCS/N-1")]
+        assert u.outbox.resend("JP-NODE", "KR-KCS/N-1", later) == 1  # the delivered one
+        assert u.outbox.resend("VN-NODE", "KR-KCS/N-1", later) == 0
+        u.commit()
+    with uow() as u:
+        again = u.outbox.get("msg_1")
+        assert (again.state, again.attempts, again.next_attempt_at) == (Delivery.PENDING, 0, later)
+        assert (again.ack_outcome, again.ack_reasons, again.acknowledged_at) == (
+            "rejected",
+            ("bad signature",),
+            T0,
+        )

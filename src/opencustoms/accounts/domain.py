@@ -60,6 +60,12 @@ class Permission(StrEnum):
     CERT_VERIFY = "certificates:verify"  # anyone may check a certificate
     PARTNERS_READ = "exchange:partners:read"  # the partner nodes this node exchanges with
     PARTNERS_MANAGE = "exchange:partners:manage"  # add, change, deactivate them
+    EXCHANGE_READ = "exchange:read"  # messages in and out, verifications, overdue alerts
+    # the importing side: tell the issuing country a preference was applied or denied, and
+    # ask it to verify a certificate
+    EXCHANGE_NOTIFY = "exchange:notify"
+    EXCHANGE_ANSWER = "exchange:answer"  # the issuing side: answer a verification request
+    EXCHANGE_OPERATE = "exchange:operate"  # re-drive dead-lettered messages
 
 
 PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
@@ -73,11 +79,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_READ,
         Permission.PARTNERS_READ,
         Permission.PARTNERS_MANAGE,
+        Permission.EXCHANGE_READ,
+        Permission.EXCHANGE_OPERATE,
     },
-    Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT | {Permission.PARTNERS_READ},
-    Role.AUDITOR: _EVERY_ACCOUNT | {Permission.AUDIT_READ, Permission.PARTNERS_READ},
+    Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT
+    | {Permission.PARTNERS_READ, Permission.EXCHANGE_READ, Permission.EXCHANGE_NOTIFY},
+    Role.AUDITOR: _EVERY_ACCOUNT
+    | {Permission.AUDIT_READ, Permission.PARTNERS_READ, Permission.EXCHANGE_READ},
     Role.ISSUING_OFFICER: _EVERY_ACCOUNT
-    | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_READ, Permission.CERT_ISSUE},
+    | {
+        Permission.ORIGIN_DETERMINATIONS,
+        Permission.CERT_READ,
+        Permission.CERT_ISSUE,
+        Permission.EXCHANGE_READ,
+        Permission.EXCHANGE_ANSWER,
+    },
     Role.EXPORTER: _EVERY_ACCOUNT
     | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_APPLY, Permission.CERT_READ},
     Role.IMPORTER: _EVERY_ACCOUNT | {Permission.MANDATE_GRANT, Permission.MANDATE_READ},

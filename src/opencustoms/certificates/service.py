@@ -426,21 +426,51 @@ class CertificateService:
                     country=importing or "-",
                     other=notice.importing_country,
                 )
-            record = self._move(
-                uow,
-                ctx,
-                record,
-                EventKind.UTILIZATION,
-                {
-                    "importing_country": notice.importing_country,
-                    "outcome": notice.outcome.value,
-                    "declaration": notice.declaration,
-                    "on": notice.on.isoformat(),
-                    "reason": notice.reason,
-                },
-            )
+            record = self._note_utilization(uow, ctx, record, notice)
             uow.commit()
         return record
+
+    def utilization_received(
+        self, uow: CertificateUnitOfWork, authority: str, number: str, notice: Utilization
+    ) -> StoredCertificate:
+        """A partner node's notice, in the transaction that applies its message: recorded on
+        this node's certificate if the notice's country is the one it was issued for."""
+        record = uow.certificates.by_number(authority, number)
+        if record is None or record.status not in _ISSUED_ONCE:
+            raise _not_found(number)
+        if notice.importing_country != record.certificate.import_country:
+            raise InvalidInput.of(
+                "certificate.other_importing_country",
+                N_(
+                    "Certificate %(number)s was issued for imports into %(country)s, not %(other)s."
+                ),
+                field="country",
+                number=number,
+                country=record.certificate.import_country,
+                other=notice.importing_country,
+            )
+        return self._note_utilization(uow, Context(None), record, notice)
+
+    def _note_utilization(
+        self,
+        uow: CertificateUnitOfWork,
+        ctx: Context,
+        record: StoredCertificate,
+        notice: Utilization,
+    ) -> StoredCertificate:
+        return self._move(
+            uow,
+            ctx,
+            record,
+            EventKind.UTILIZATION,
+            {
+                "importing_country": notice.importing_country,
+                "outcome": notice.outcome.value,
+                "declaration": notice.declaration,
+                "on": notice.on.isoformat(),
+                "reason": notice.reason,
+            },
+        )
 
     # -- reading ------------------------------------------------------------
 
@@ -926,6 +956,9 @@ def _links_kept(old: StoredCertificate, new: Certificate) -> dict[int, str]:
         if i.number in old.determinations
         and before.get(i.number) == (i.hs, i.criterion, i.description)
     }
+
+
+_ISSUED_ONCE = frozenset({Status.ISSUED, Status.REPLACED, Status.REVOKED})
 
 
 def _org_id(ctx: Context) -> str | None:

@@ -24,6 +24,7 @@ from opencustoms.cli import (
     cert,
     db,
     demo,
+    exchange,
     hs,
     money,
     node,
@@ -53,6 +54,7 @@ app.add_typer(authority.app, name="authority")
 app.add_typer(cert.app, name="cert")
 app.add_typer(partners.app, name="partners")
 app.add_typer(node.app, name="node")
+app.add_typer(exchange.app, name="exchange")
 app.command("demo", help=_("Migrate the database, load the demo data, take the tour, then serve."))(
     demo.demo
 )

@@ -32,6 +32,11 @@ class Outgoing:
     attempts: int = 0
     last_error: str | None = None
     delivered_at: datetime | None = None
+    # the receiver's acknowledgement (`ack`): accepted (for a certificate, verified and
+    # recorded) or rejected with its reasons
+    ack_outcome: str | None = None
+    ack_reasons: tuple[str, ...] = ()
+    acknowledged_at: datetime | None = None
 
 
 def place_taken(envelope: Envelope) -> Conflict:

@@ -10,6 +10,7 @@ from opencustoms.certificates.ports import CertificateUnitOfWork
 from opencustoms.exchange.inbox import Incoming, Reception
 from opencustoms.exchange.outbox import Delivery, Outgoing
 from opencustoms.exchange.partners import Partner
+from opencustoms.exchange.verification import Side, Verification
 from opencustoms.trust.ports import TrustUnitOfWork
 
 
@@ -73,6 +74,22 @@ class OutboxRepository(Protocol):
         """Write a dead message's new round of attempts; False if it is not dead."""
         ...
 
+    def acknowledge(
+        self, message_id: str, receiver: str, outcome: str, reasons: Sequence[str], at: datetime
+    ) -> bool:
+        """Record the receiver's acknowledgement of its message; False if `receiver` was sent
+        no message with that id (one partner cannot acknowledge another's)."""
+        ...
+
+    def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
+        """Per state: how many messages, and the oldest one's creation time."""
+        ...
+
+    def resend(self, receiver: str, subject: str, now: datetime) -> int:
+        """Deliver again, from `now`, the delivered messages about `subject` to `receiver`
+        (it pulled them: one went missing); how many."""
+        ...
+
 
 class InboxRepository(Protocol):
     def get(self, sender: str, message_id: str) -> Incoming | None: ...
@@ -104,6 +121,37 @@ class InboxRepository(Protocol):
         """Newest first."""
         ...
 
+    def counts(self) -> dict[Reception, int]:
+        """How many messages kept, per state."""
+        ...
+
+    def gaps(self, held_before: datetime, pulled_before: datetime) -> Sequence[tuple[str, str]]:
+        """(sender, subject) with a message held since before `held_before`, not pulled since
+        `pulled_before`."""
+        ...
+
+    def pulled(self, sender: str, subject: str, at: datetime) -> None:
+        """Note that the held messages about `subject` from `sender` were pulled at `at`."""
+        ...
+
+
+class VerificationRepository(Protocol):
+    def add(self, case: Verification) -> None:
+        """A new case; one kept already under (id, side) raises Conflict."""
+        ...
+
+    def save(self, case: Verification) -> None:
+        """Its new state, only over `case.version - 1` (else Conflict)."""
+        ...
+
+    def get(self, case_id: str, side: Side) -> Verification | None: ...
+
+    def find(
+        self, side: Side | None = None, open_only: bool = False, limit: int = 100
+    ) -> Sequence[Verification]:
+        """Most recent request first."""
+        ...
+
 
 @runtime_checkable
 class OutboxUnitOfWork(CertificateUnitOfWork, Protocol):
@@ -126,3 +174,4 @@ class ReceivingUnitOfWork(OutboxUnitOfWork, Protocol):
     received certificates, and the outbox for the acknowledgement it sends back."""
 
     inbox: InboxRepository
+    verifications: VerificationRepository

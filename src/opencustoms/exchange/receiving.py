@@ -32,7 +32,10 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from opencustoms.certificates.forms.loader import FormProfile
+from opencustoms.certificates.lifecycle import Outcome as UtilizationOutcome
+from opencustoms.certificates.lifecycle import Utilization
 from opencustoms.certificates.received import ReceivedCertificate, ReceivedStatus
+from opencustoms.certificates.service import CertificateService
 from opencustoms.certificates.signed import Outcome as CheckOutcome
 from opencustoms.certificates.signed import payload_digest, verify
 from opencustoms.exchange.envelope import Envelope, receive
@@ -47,6 +50,7 @@ from opencustoms.exchange.messages import message_type, parse_instant
 from opencustoms.exchange.outbox import Outgoing
 from opencustoms.exchange.partners import Partner, node_keys
 from opencustoms.exchange.ports import ReceivingUnitOfWork
+from opencustoms.exchange.verification import CaseState, Side, Verification, answered_already
 from opencustoms.kernel.dates import Clock
 from opencustoms.kernel.errors import N_, Conflict, DomainError, Finding, InvalidInput
 from opencustoms.kernel.ids import new_id
@@ -81,8 +85,10 @@ class Receiver:
         node: str | None,
         forms: Mapping[str, FormProfile],
         zone: ZoneInfo,
+        certificates: CertificateService,
         ids: Callable[[str], str] = new_id,
     ) -> None:
+        self._certificates = certificates
         self._uow = uow
         self._clock = clock
         self._node = node
@@ -291,16 +297,126 @@ class Receiver:
         kind = message_type(envelope.type, envelope.version)
         assert kind is not None  # `receive` refused the others
         if kind.name not in _APPLIED_HERE:
-            # kept for the exchange's later steps (utilization, verification, pull, ack)
-            if not _carries(partner, kind.name):
-                return _Applied(Reception.REJECTED, (_not_linked(partner, kind.name),))
-            return _Applied(Reception.KEPT)
+            return self._notice(uow, partner, envelope, now)
         today = now.astimezone(self._zone).date()
         if kind.name == "certificate.issued":
             return self._issued(uow, partner, envelope, now, today, trust)
         if kind.name == "certificate.replaced":
             return self._replaced(uow, partner, envelope, now, today, trust)
         return self._revoked(uow, partner, envelope, expected)
+
+    def _notice(
+        self, uow: ReceivingUnitOfWork, partner: Partner, envelope: Envelope, now: datetime
+    ) -> _Applied:
+        """The messages about a certificate this node issued, or about messages it sent:
+        acknowledgements, utilization notices, verification requests and answers, pulls."""
+        p, kind = envelope.payload, envelope.type
+        if kind == "ack":
+            if not _carries(partner, kind):
+                return _Applied(Reception.REJECTED, (_not_linked(partner, kind),))
+            if uow.outbox.acknowledge(
+                p["of"], partner.node, p["outcome"], p.get("reasons") or (), now
+            ):
+                return _Applied(Reception.APPLIED)
+            reason = _finding(
+                "payload.of",
+                N_("no message %(id)s was sent to %(sender)s"),
+                id=p["of"],
+                sender=partner.node,
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        if kind == "verification.response":
+            return self._answer(uow, partner, envelope, now)
+        own = uow.certificates.by_number(p["authority"], p["number"])
+        if own is None or own.number is None or own.certificate.import_country != partner.country:
+            # the same answer whether it does not exist or is another country's business
+            reason = _finding(
+                "payload.number",
+                N_("this node issued no certificate %(number)s of %(authority)s for %(country)s"),
+                number=p["number"],
+                authority=p["authority"],
+                country=partner.country,
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        if not _carries(partner, kind, self._agreement(own.form)):
+            return _Applied(Reception.REJECTED, (_not_linked(partner, kind),))
+        if kind == "utilization":
+            notice = Utilization(
+                partner.country,
+                UtilizationOutcome(p["outcome"]),
+                p["declaration"],
+                date.fromisoformat(p["on"]),
+                p.get("reason"),
+            )
+            try:
+                self._certificates.utilization_received(uow, p["authority"], p["number"], notice)
+            except Conflict as e:
+                if e.findings[0].code == "certificate.changed_meanwhile":
+                    raise  # a concurrent change: the delivery is retried
+                return _Applied(Reception.REJECTED, e.findings)
+            except DomainError as e:
+                return _Applied(Reception.REJECTED, e.findings)
+            return _Applied(Reception.APPLIED)
+        if kind == "verification.request":
+            uow.verifications.add(
+                Verification(
+                    id=envelope.id,
+                    side=Side.ASKED_OF_US,
+                    partner=partner.node,
+                    authority=p["authority"],
+                    number=p["number"],
+                    questions=tuple(p["questions"]),
+                    documents=tuple(p.get("documents") or ()),
+                    reply_by=date.fromisoformat(p["reply_by"]),
+                    requested_at=now,
+                )
+            )
+            return _Applied(Reception.APPLIED)
+        # certificate.pull: what was delivered about it goes again (the receiver lost one)
+        subject = f"{p['authority']}/{p['number']}"
+        if uow.outbox.resend(partner.node, subject, now) == 0:
+            reason = _finding(
+                "payload.number",
+                N_("nothing delivered to %(sender)s about %(subject)s is left to send again"),
+                sender=partner.node,
+                subject=subject,
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        return _Applied(Reception.APPLIED)
+
+    def _answer(
+        self, uow: ReceivingUnitOfWork, partner: Partner, envelope: Envelope, now: datetime
+    ) -> _Applied:
+        p = envelope.payload
+        case = uow.verifications.get(p["request"], Side.ASKED)
+        if (
+            case is None
+            or case.partner != partner.node
+            or (case.authority, case.number) != (p["authority"], p["number"])
+        ):
+            reason = _finding(
+                "payload.request",
+                N_("this node sent %(sender)s no verification request %(id)s on %(number)s"),
+                sender=partner.node,
+                id=p["request"],
+                number=p["number"],
+            )
+            return _Applied(Reception.REJECTED, (reason,))
+        if case.state is CaseState.ANSWERED:
+            return _Applied(Reception.REJECTED, answered_already(case).findings)
+        uow.verifications.save(
+            replace(
+                case,
+                state=CaseState.ANSWERED,
+                outcome=p["outcome"],
+                findings=tuple(p.get("findings") or ()),
+                answer_documents=tuple(p.get("documents") or ()),
+                answered_at=now,
+                response_id=envelope.id,
+                version=case.version + 1,
+            )
+        )
+        return _Applied(Reception.APPLIED)
 
     def _issued(
         self,

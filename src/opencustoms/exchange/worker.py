@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -52,7 +53,11 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=60),
         draw: Callable[[], float] = random.random,
         ids: Callable[[str], str] = new_id,
+        tick: Callable[[], object] | None = None,
+        tick_every: float = 5.0,
     ) -> None:
+        self._tick = tick  # the node's timers (gaps to pull, overdue verifications)
+        self._tick_every = tick_every
         self._uow = uow
         self._clock = clock
         self._sign = sign
@@ -96,8 +101,12 @@ class DeliveryWorker:
     def run(self, stop: threading.Event, idle: float = 0.2) -> None:
         """Deliver until `stop` is set; between rounds with nothing due, wait `idle` seconds."""
         failures = 0
+        ticked = 0.0
         while not stop.is_set():
             try:
+                if self._tick is not None and time.monotonic() - ticked >= self._tick_every:
+                    ticked = time.monotonic()
+                    self._tick()
                 attempted_now = self.run_once()
                 failures = 0
             except Exception as exc:  # the database away, say: log, back off, go on

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     insert,
     or_,
     select,
@@ -66,7 +67,19 @@ from opencustoms.exchange.partners import (
     partner_exists,
     partner_json,
 )
-from opencustoms.exchange.ports import InboxRepository, OutboxRepository, PartnerRepository
+from opencustoms.exchange.ports import (
+    InboxRepository,
+    OutboxRepository,
+    PartnerRepository,
+    VerificationRepository,
+)
+from opencustoms.exchange.verification import (
+    CaseState,
+    Side,
+    Verification,
+    case_changed,
+    case_exists,
+)
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import (
@@ -876,6 +889,35 @@ class SqlOutbox:
         )
         return cast(CursorResult[Any], done).rowcount == 1
 
+    def acknowledge(
+        self, message_id: str, receiver: str, outcome: str, reasons: Sequence[str], at: datetime
+    ) -> bool:
+        o = t.outbox
+        done = self.s.execute(
+            update(o)
+            .where(o.c.id == message_id, o.c.receiver == receiver)
+            .values(ack_outcome=outcome, ack_reasons=list(reasons), acknowledged_at=at)
+        )
+        return cast(CursorResult[Any], done).rowcount == 1
+
+    def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
+        o = t.outbox
+        query = select(o.c.state, func.count(), func.min(o.c.created_at)).group_by(o.c.state)
+        return {Delivery(state): (int(n), oldest) for state, n, oldest in self.s.execute(query)}
+
+    def resend(self, receiver: str, subject: str, now: datetime) -> int:
+        o = t.outbox
+        done = self.s.execute(
+            update(o)
+            .where(
+                o.c.receiver == receiver,
+                o.c.subject == subject,
+                o.c.state == Delivery.DELIVERED.value,
+            )
+            .values(state=Delivery.PENDING.value, attempts=0, next_attempt_at=now)
+        )
+        return int(cast(CursorResult[Any], done).rowcount)
+
 
 def _attempt_values(outgoing: Outgoing) -> dict[str, Any]:
     return {
@@ -926,6 +968,9 @@ def _outbox_row(outgoing: Outgoing) -> dict[str, Any]:
         "last_error": outgoing.last_error,
         "created_at": outgoing.created_at,
         "delivered_at": outgoing.delivered_at,
+        "ack_outcome": outgoing.ack_outcome,
+        "ack_reasons": list(outgoing.ack_reasons) if outgoing.ack_outcome else None,
+        "acknowledged_at": outgoing.acknowledged_at,
     }
 
 
@@ -938,6 +983,9 @@ def _outgoing(row: Row[Any]) -> Outgoing:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         delivered_at=row.delivered_at,
+        ack_outcome=row.ack_outcome,
+        ack_reasons=tuple(row.ack_reasons or ()),
+        acknowledged_at=row.acknowledged_at,
     )
 
 
@@ -1102,6 +1150,117 @@ class SqlInbox:
             query = query.where(i.c.state == state.value)
         return [_incoming(r) for r in self.s.execute(query)]
 
+    def counts(self) -> dict[Reception, int]:
+        i = t.inbox
+        query = select(i.c.state, func.count()).group_by(i.c.state)
+        return {Reception(state): int(n) for state, n in self.s.execute(query)}
+
+    def gaps(self, held_before: datetime, pulled_before: datetime) -> Sequence[tuple[str, str]]:
+        i = t.inbox
+        query = (
+            select(i.c.sender, i.c.subject)
+            .where(
+                i.c.state == Reception.HELD.value,
+                i.c.subject.is_not(None),
+                i.c.received_at < held_before,
+                or_(i.c.pulled_at.is_(None), i.c.pulled_at < pulled_before),
+            )
+            .distinct()
+            .order_by(i.c.sender, i.c.subject)
+        )
+        return [(r.sender, r.subject) for r in self.s.execute(query)]
+
+    def pulled(self, sender: str, subject: str, at: datetime) -> None:
+        i = t.inbox
+        self.s.execute(
+            update(i)
+            .where(i.c.sender == sender, i.c.subject == subject, i.c.state == Reception.HELD.value)
+            .values(pulled_at=at)
+        )
+
+
+class SqlVerifications:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add(self, case: Verification) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.verifications).values(**_verification_row(case)))
+        except IntegrityError:
+            raise case_exists(case) from None
+
+    def save(self, case: Verification) -> None:
+        v = t.verifications
+        row = _verification_row(case)
+        done = self.s.execute(
+            update(v)
+            .where(v.c.id == case.id, v.c.side == case.side.value, v.c.version == case.version - 1)
+            .values(**row)
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise case_changed(case)
+
+    def get(self, case_id: str, side: Side) -> Verification | None:
+        v = t.verifications
+        row = self.s.execute(select(v).where(v.c.id == case_id, v.c.side == side.value)).first()
+        return _verification(row) if row else None
+
+    def find(
+        self, side: Side | None = None, open_only: bool = False, limit: int = 100
+    ) -> Sequence[Verification]:
+        v = t.verifications
+        query = select(v).order_by(v.c.requested_at.desc(), v.c.id.desc()).limit(limit)
+        if side is not None:
+            query = query.where(v.c.side == side.value)
+        if open_only:
+            query = query.where(v.c.state == CaseState.OPEN.value)
+        return [_verification(r) for r in self.s.execute(query)]
+
+
+def _verification_row(case: Verification) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "side": case.side.value,
+        "partner": case.partner,
+        "authority": case.authority,
+        "number": case.number,
+        "questions": list(case.questions),
+        "documents": list(case.documents),
+        "reply_by": case.reply_by,
+        "requested_at": case.requested_at,
+        "state": case.state.value,
+        "outcome": case.outcome,
+        "findings": list(case.findings),
+        "answer_documents": list(case.answer_documents),
+        "answered_at": case.answered_at,
+        "response_id": case.response_id,
+        "overdue_alerted_at": case.overdue_alerted_at,
+        "version": case.version,
+    }
+
+
+def _verification(row: Row[Any]) -> Verification:
+    return Verification(
+        id=row.id,
+        side=Side(row.side),
+        partner=row.partner,
+        authority=row.authority,
+        number=row.number,
+        questions=tuple(row.questions),
+        documents=tuple(row.documents),
+        reply_by=row.reply_by,
+        requested_at=row.requested_at,
+        state=CaseState(row.state),
+        outcome=row.outcome,
+        findings=tuple(row.findings),
+        answer_documents=tuple(row.answer_documents),
+        answered_at=row.answered_at,
+        response_id=row.response_id,
+        overdue_alerted_at=row.overdue_alerted_at,
+        version=row.version,
+    )
+
 
 def _inbox_row(incoming: Incoming) -> dict[str, Any]:
     e = incoming.envelope
@@ -1150,6 +1309,7 @@ class SqlUnitOfWork:
     partners: PartnerRepository
     outbox: OutboxRepository
     inbox: InboxRepository
+    verifications: VerificationRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -1166,6 +1326,7 @@ class SqlUnitOfWork:
         self.received = SqlReceived(c)
         self.outbox = SqlOutbox(c)
         self.inbox = SqlInbox(c)
+        self.verifications = SqlVerifications(c)
         return self
 
     def __exit__(

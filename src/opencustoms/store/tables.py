@@ -260,6 +260,9 @@ outbox = Table(
     # worker that took it after the lease ran out cannot be overwritten by the first)
     Column("claimed_until", UtcDateTime(), nullable=True),
     Column("claim", String(40), nullable=True),
+    Column("ack_outcome", String(20), nullable=True),
+    Column("ack_reasons", JSON, nullable=True),
+    Column("acknowledged_at", UtcDateTime(), nullable=True),
     UniqueConstraint("receiver", "subject", "seq", name="uq_outbox_receiver"),
 )
 Index("ix_outbox_state", outbox.c.state, outbox.c.next_attempt_at)
@@ -289,6 +292,7 @@ inbox = Table(
     Column("reasons", JSON, nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     Column("applied_at", UtcDateTime(), nullable=True),
+    Column("pulled_at", UtcDateTime(), nullable=True),  # its gap was pulled from the sender
 )
 Index("ix_inbox_subject", inbox.c.sender, inbox.c.subject, inbox.c.seq)
 Index("ix_inbox_received_at", inbox.c.received_at)
@@ -323,6 +327,30 @@ received_certificates = Table(
     Column("version", Integer, nullable=False),
 )
 Index("ix_received_certificates_received_at", received_certificates.c.received_at)
+
+# Verification requests, on the side that asked and on the side asked (exchange/verification.py).
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("side", String(20), primary_key=True),
+    Column("partner", String(40), nullable=False),
+    Column("authority", String(40), nullable=False),
+    Column("number", String(60), nullable=False),
+    Column("questions", JSON, nullable=False),
+    Column("documents", JSON, nullable=False),
+    Column("reply_by", Date, nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("outcome", String(20), nullable=True),
+    Column("findings", JSON, nullable=False),
+    Column("answer_documents", JSON, nullable=False),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    Column("response_id", String(80), nullable=True),
+    Column("overdue_alerted_at", UtcDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_verifications_state", verifications.c.state, verifications.c.reply_by)
 
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)

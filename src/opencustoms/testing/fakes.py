@@ -29,6 +29,13 @@ from opencustoms.certificates.received import (
 from opencustoms.exchange.inbox import Incoming, Reception, message_taken, order_moved
 from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
+from opencustoms.exchange.verification import (
+    CaseState,
+    Side,
+    Verification,
+    case_changed,
+    case_exists,
+)
 from opencustoms.kernel.errors import N_, Conflict
 from opencustoms.origin.records import StoredDetermination, already_superseded
 from opencustoms.platform.audit import AuditEvent
@@ -56,6 +63,8 @@ class _State:
     inbox: dict[tuple[str, str], Incoming] = field(default_factory=dict)
     inbox_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id: claim, until
+    pulled: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (sender, id): at
+    verifications: dict[tuple[str, str], Verification] = field(default_factory=dict)
 
 
 class FakeAccounts:
@@ -413,6 +422,36 @@ class FakeOutbox:
         self._replace(outgoing)
         return True
 
+    def acknowledge(
+        self, message_id: str, receiver: str, outcome: str, reasons: Sequence[str], at: datetime
+    ) -> bool:
+        known = self.get(message_id)
+        if known is None or known.envelope.receiver != receiver:
+            return False
+        self._replace(
+            replace(known, ack_outcome=outcome, ack_reasons=tuple(reasons), acknowledged_at=at)
+        )
+        return True
+
+    def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
+        found: dict[Delivery, tuple[int, datetime | None]] = {}
+        for o in self.st.outbox:
+            n, oldest = found.get(o.state, (0, None))
+            found[o.state] = (n + 1, min(o.created_at, oldest or o.created_at))
+        return found
+
+    def resend(self, receiver: str, subject: str, now: datetime) -> int:
+        again = [
+            o
+            for o in self.st.outbox
+            if o.envelope.receiver == receiver
+            and o.envelope.subject == subject
+            and o.state is Delivery.DELIVERED
+        ]
+        for o in again:
+            self._replace(replace(o, state=Delivery.PENDING, attempts=0, next_attempt_at=now))
+        return len(again)
+
     def _replace(self, outgoing: Outgoing) -> None:
         self.st.outbox = [
             outgoing if o.envelope.id == outgoing.envelope.id else o for o in self.st.outbox
@@ -481,6 +520,28 @@ class FakeInbox:
             None,
         )
 
+    def counts(self) -> dict[Reception, int]:
+        found: dict[Reception, int] = {}
+        for i in self.st.inbox.values():
+            found[i.state] = found.get(i.state, 0) + 1
+        return found
+
+    def gaps(self, held_before: datetime, pulled_before: datetime) -> Sequence[tuple[str, str]]:
+        found = {
+            (s, i.envelope.subject)
+            for (s, m), i in self.st.inbox.items()
+            if i.state is Reception.HELD
+            and i.envelope.subject is not None
+            and i.received_at < held_before
+            and ((s, m) not in self.st.pulled or self.st.pulled[(s, m)] < pulled_before)
+        }
+        return sorted(found)
+
+    def pulled(self, sender: str, subject: str, at: datetime) -> None:
+        for (s, m), i in self.st.inbox.items():
+            if s == sender and i.envelope.subject == subject and i.state is Reception.HELD:
+                self.st.pulled[(s, m)] = at
+
     def all(
         self, sender: str | None = None, state: Reception | None = None, limit: int = 100
     ) -> Sequence[Incoming]:
@@ -491,6 +552,37 @@ class FakeInbox:
             and (state is None or i.state == state)
         ]
         return sorted(found, key=lambda i: (i.received_at, i.envelope.id), reverse=True)[:limit]
+
+
+class FakeVerifications:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add(self, case: Verification) -> None:
+        key = (case.id, case.side.value)
+        if key in self.st.verifications:
+            raise case_exists(case)
+        self.st.verifications[key] = case
+
+    def save(self, case: Verification) -> None:
+        key = (case.id, case.side.value)
+        known = self.st.verifications.get(key)
+        if known is None or known.version != case.version - 1:
+            raise case_changed(case)
+        self.st.verifications[key] = case
+
+    def get(self, case_id: str, side: Side) -> Verification | None:
+        return self.st.verifications.get((case_id, side.value))
+
+    def find(
+        self, side: Side | None = None, open_only: bool = False, limit: int = 100
+    ) -> Sequence[Verification]:
+        found = [
+            c
+            for c in self.st.verifications.values()
+            if (side is None or c.side is side) and (not open_only or c.state is CaseState.OPEN)
+        ]
+        return sorted(found, key=lambda c: (c.requested_at, c.id), reverse=True)[:limit]
 
 
 class FakeUnitOfWork:
@@ -516,6 +608,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self._work)
         self.received = FakeReceived(self._work)
         self.inbox = FakeInbox(self._work)
+        self.verifications = FakeVerifications(self._work)
 
     def __exit__(
         self,

@@ -21,6 +21,7 @@ from opencustoms.exchange.outbox import Outgoing
 from opencustoms.exchange.publish import OutboxPublisher
 from opencustoms.exchange.receiving import MAX_BATCH, Receiver
 from opencustoms.exchange.registry import PartnerRegistry
+from opencustoms.exchange.service import ExchangeService
 from opencustoms.kernel.dates import FixedClock, zone
 from opencustoms.kernel.errors import DomainError, InvalidInput
 from opencustoms.testing.fakes import in_memory_uow
@@ -35,7 +36,8 @@ SEOUL = zone("Asia/Seoul")
 
 
 def _partner(node: str, country: str, messages: list[str] | None = None) -> dict[str, Any]:
-    link: dict[str, Any] = {"agreement": "rcep"} | ({"messages": messages} if messages else {})
+    link: dict[str, Any] = {"agreement": "rcep", "reply_days": 90}
+    link |= {"messages": messages} if messages else {}
     return {
         "node": node,
         "country": country,
@@ -54,10 +56,13 @@ class Node:
     certificates: CertificateService
     receiver: Receiver
     node_key: PublicKey
+    clock: FixedClock
+    exchange: ExchangeService
 
-    def seal(self, envelope: Envelope, at: datetime = NOW) -> str:
+    def seal(self, envelope: Envelope, at: datetime | None = None) -> str:
         pem = self.keys.private_pem(self.node_key.kid)
-        return seal_envelope(replace(envelope, sent_at=at), self.node_key, pem, PASS)
+        sent_at = at or self.clock.now()
+        return seal_envelope(replace(envelope, sent_at=sent_at), self.node_key, pem, PASS)
 
 
 def _node(tmp_path: Path, node: str, country: str, authority: str) -> Node:
@@ -83,8 +88,10 @@ def _node(tmp_path: Path, node: str, country: str, authority: str) -> Node:
         keys,
         PartnerRegistry(uow, clock, lambda: {"rcep"}),
         certificates,
-        Receiver(uow, clock, node, forms, SEOUL),
+        Receiver(uow, clock, node, forms, SEOUL, certificates),
         node_key,
+        clock,
+        ExchangeService(uow, clock, node, forms, SEOUL),
     )
 
 
@@ -113,7 +120,7 @@ def _sent(node: Node, kind: str | None = None) -> list[Outgoing]:
     return [o for o in node.state.outbox if kind is None or o.envelope.type == kind]
 
 
-def _deliver(sender: Node, receiver: Node, outgoing: list[Outgoing], at: datetime = NOW):
+def _deliver(sender: Node, receiver: Node, outgoing: list[Outgoing], at: datetime | None = None):
     return receiver.receiver.deliver([sender.seal(o.envelope, at) for o in outgoing])
 
 
