@@ -19,6 +19,7 @@ from rich.table import Table
 from benchmarks import (
     bench_certificates,
     bench_determination,
+    bench_exchange,
     bench_hs,
     bench_openattestation,
     bench_origin,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     "trust": bench_trust.run,
     "certificates": bench_certificates.run,
     "openattestation": bench_openattestation.run,
+    "exchange": bench_exchange.run,
 }
 RESULTS = Path(__file__).parent / "results"
 

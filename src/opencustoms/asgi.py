@@ -11,8 +11,8 @@ import uuid
 from importlib import resources
 
 import structlog
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,12 +25,42 @@ from opencustoms.api.routes import ROUTERS
 from opencustoms.i18n import _, negotiate, set_locale
 from opencustoms.kernel.errors import N_
 from opencustoms.observability import Metrics, configure_logging, logger
-from opencustoms.web import pages
+from opencustoms.web import exchange_pages, pages
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 MAX_BODY_BYTES = 1_000_000  # far above any request this API takes
 # a partner's delivery: up to 100 signed envelopes, each with a signed certificate
 MAX_EXCHANGE_BODY_BYTES = 16_000_000
+
+
+class _TooLarge(Exception):
+    """A body sent without its length went past the limit."""
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, stopping a body that grows past `limit` bytes."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge(limit)
+        return message
+
+    return counted
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    limit = exc.args[0] if exc.args else MAX_BODY_BYTES
+    return problems.problem(
+        request,
+        413,
+        "request.too_large",
+        _("The request body is larger than %(max)s bytes.") % {"max": limit},
+    )
 
 
 class RequestContextMiddleware:
@@ -73,13 +103,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared = headers.get("content-length", "0")
+            declared = headers.get("content-length")
             limit = (
                 MAX_EXCHANGE_BODY_BYTES
                 if scope.get("path", "").startswith("/exchange/")
                 else MAX_BODY_BYTES
             )
-            if not declared.isdigit() or int(declared) > limit:
+            if declared is None:  # chunked: counted as it arrives
+                receive = _limited(receive, limit)
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 await _problem(
                     scope,
                     receive,
@@ -160,8 +192,10 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(pages.router)
     app.include_router(pages.verify_router)
+    app.include_router(exchange_pages.router)
     static = resources.files("opencustoms.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    assert_guarded([*ROUTERS, pages.router, pages.verify_router], OPEN_PATHS)
+    assert_guarded([*ROUTERS, pages.router, pages.verify_router, exchange_pages.router], OPEN_PATHS)
+    app.add_exception_handler(_TooLarge, _too_large)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

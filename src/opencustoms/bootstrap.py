@@ -62,7 +62,13 @@ class Services:
                 )
             )
         return DeliveryWorker(
-            self.uow, self.clock, self.signer, client, self.retry, tick=self.exchange.tick
+            self.uow,
+            self.clock,
+            self.signer,
+            client,
+            self.retry,
+            lease=timedelta(seconds=self.settings.delivery_lease_seconds),
+            tick=self.exchange.tick,
         )
 
     def close(self) -> None:
@@ -116,9 +122,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         receiver=Receiver(uow, clock, settings.node_id, forms, office_zone, certificates),
         exchange=ExchangeService(uow, clock, settings.node_id, forms, office_zone),
         signer=(
-            NodeSigner(settings.node_id, keys, clock, office_zone, passphrase)
-            if settings.node_id
-            else None
+            NodeSigner(settings.node_id, keys, clock, passphrase) if settings.node_id else None
         ),
         retry=RetryPolicy(max_attempts=settings.delivery_max_attempts),
         uow=uow,

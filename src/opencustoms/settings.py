@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
     )
+    delivery_lease_seconds: int = Field(
+        default=30,
+        description="how long a worker holds a message it is delivering; a worker that dies "
+        "mid-delivery delays its messages this long",
+        ge=5,
+        le=3600,
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -44,10 +49,52 @@ def _up(url: str) -> bool:
         return False
 
 
+class NodeProcess:
+    """`opencustoms node serve --config` for one node: started, killed (-9), restarted."""
+
+    def __init__(self, config: Path, log: Path, url: str) -> None:
+        self.config, self.log, self.url = config, log, url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "OPENCUSTOMS_KEY_PASSPHRASE": PASS, "OPENCUSTOMS_CONFIG": ""}
+        with self.log.open("a") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "opencustoms.cli", "node", "serve", "--config", self.config],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        _wait(lambda: _up(self.url), f"{self.config} to serve")
+
+    def kill(self) -> None:
+        """As a crash would: no shutdown, no commit of what was in flight."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@dataclass
+class TwoNodes:
+    services: dict[str, bootstrap.Services]
+    processes: dict[str, NodeProcess]
+
+
 @pytest.fixture(params=ENGINES)
-def two_nodes(request, tmp_path) -> Iterator[dict[str, bootstrap.Services]]:
-    urls, processes, services = {}, [], {}
+def two_nodes(request, tmp_path) -> Iterator[TwoNodes]:
+    services: dict[str, bootstrap.Services] = {}
+    processes: dict[str, NodeProcess] = {}
     ports = {node: _free_port() for node, _, _ in NODES}
+    urls = {node: f"http://127.0.0.1:{port}" for node, port in ports.items()}
     for home in ("kr", "jp"):
         (tmp_path / home).mkdir()
     with (
@@ -60,8 +107,8 @@ def two_nodes(request, tmp_path) -> Iterator[dict[str, bootstrap.Services]]:
                 config = home / "node.toml"
                 config.write_text(
                     f'node_id = "{node}"\ndatabase_url = "{db}"\ndata_dir = "{home}"\n'
-                    f'port = {ports[node]}\npublic_url = "http://127.0.0.1:{ports[node]}"\n'
-                    'log_level = "WARNING"\n'
+                    f'port = {ports[node]}\npublic_url = "{urls[node]}"\nlog_level = "WARNING"\n'
+                    "delivery_lease_seconds = 5\n"
                 )
                 settings = Settings(
                     database_url=db, data_dir=home, node_id=node, key_passphrase=SecretStr(PASS)
@@ -70,25 +117,7 @@ def two_nodes(request, tmp_path) -> Iterator[dict[str, bootstrap.Services]]:
                 day = datetime.now(UTC).date() - timedelta(days=1)
                 svc.keys.create(authority, country, ["rcep"], Algorithm.ED25519, day, PASS)
                 svc.keys.create(node, country, ["exchange"], Algorithm.ED25519, day, PASS)
-                urls[node] = f"http://127.0.0.1:{ports[node]}"
-                env = {**os.environ, "OPENCUSTOMS_KEY_PASSPHRASE": PASS, "OPENCUSTOMS_CONFIG": ""}
-                log = (home / "node.log").open("w")
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "opencustoms.cli",
-                            "node",
-                            "serve",
-                            "--config",
-                            config,
-                        ],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+                processes[node] = NodeProcess(config, home / "node.log", urls[node])
             kr, jp = services["KR-NODE"], services["JP-NODE"]
             for (a, sa), (b, sb) in (
                 (("KR-NODE", kr), ("JP-NODE", jp)),
@@ -105,23 +134,18 @@ def two_nodes(request, tmp_path) -> Iterator[dict[str, bootstrap.Services]]:
                         "links": [{"agreement": "rcep"}],
                     },
                 )
-            for node, url in urls.items():
-                _wait(lambda url=url: _up(url), f"{node} to serve")
-            yield services
+            for process in processes.values():
+                process.start()
+            yield TwoNodes(services, processes)
         finally:
-            for p in processes:
-                p.terminate()
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
+            for process in processes.values():
+                process.stop()
             for svc in services.values():
                 svc.close()
 
 
 def test_a_certificate_issued_in_korea_arrives_verified_in_japan(two_nodes):
-    kr, jp = two_nodes["KR-NODE"], two_nodes["JP-NODE"]
+    kr, jp = two_nodes.services["KR-NODE"], two_nodes.services["JP-NODE"]
     applied = kr.certificates.apply(OPERATOR, APPLICATION)
     issued = kr.certificates.issue(OPERATOR, applied.id, "Lee Seo-yeon", "Busan")
     started = time.monotonic()
@@ -143,3 +167,50 @@ def test_a_certificate_issued_in_korea_arrives_verified_in_japan(two_nodes):
         [sent] = uow.outbox.all()
     assert sent.state is Delivery.DELIVERED
     assert took < 20  # bounded by the wait; the benchmark measures the latency itself
+
+
+@pytest.mark.parametrize("crash", ["sender", "receiver"])
+def test_a_node_killed_mid_stream_loses_and_duplicates_nothing(two_nodes, crash):
+    """kill -9 of one node while certificates stream, twice, at moments that vary; after
+    each restart the stream goes on. In the end every certificate is in Japan once."""
+    kr, jp = two_nodes.services["KR-NODE"], two_nodes.services["JP-NODE"]
+    victim = two_nodes.processes["KR-NODE" if crash == "sender" else "JP-NODE"]
+    rng = random.Random(7)
+    numbers: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        for _ in range(24):
+            applied = kr.certificates.apply(OPERATOR, APPLICATION)
+            numbers.append(kr.certificates.issue(OPERATOR, applied.id, "Lee", "Busan").number or "")
+            time.sleep(rng.uniform(0.0, 0.08))
+        stop.set()
+
+    issuing = threading.Thread(target=stream)
+    issuing.start()
+    for _ in range(2):
+        time.sleep(rng.uniform(0.2, 0.9))
+        victim.kill()
+        time.sleep(rng.uniform(0.0, 0.5))
+        victim.start()
+    issuing.join(timeout=60)
+    assert stop.is_set()
+
+    def all_there() -> bool:
+        with jp.uow() as uow:
+            return len(uow.received.find(limit=1000)) == len(numbers)
+
+    _wait(all_there, "every certificate in Japan", seconds=90)
+    with jp.uow() as uow:
+        held = uow.received.find(limit=1000)
+        kept = [i for i in uow.inbox.all(limit=1000) if i.envelope.type == "certificate.issued"]
+    assert sorted(r.number for r in held) == sorted(numbers)  # none lost
+    # none duplicated: one kept message per certificate, applied once
+    assert sorted(i.envelope.payload["number"] for i in kept) == sorted(numbers)
+    assert {i.state.value for i in kept} == {"applied"}
+
+    def all_delivered() -> bool:
+        with kr.uow() as uow:
+            return {o.state for o in uow.outbox.all(limit=1000)} == {Delivery.DELIVERED}
+
+    _wait(all_delivered, "Korea's outbox to drain", seconds=60)

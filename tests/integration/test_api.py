@@ -147,6 +147,42 @@ ROUTES = {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
         "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
     },
+    ("GET", "/api/v1/exchange/status"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/exchange/outbox"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/exchange/inbox"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/exchange/received"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/exchange/verifications"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/exchange/outbox/{message_id}/retry"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("POST", "/api/v1/exchange/utilization"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+    },
+    ("POST", "/api/v1/exchange/verifications"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+    },
+    ("POST", "/api/v1/exchange/verifications/{request_id}/answer"): {
+        "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
 }
 
 BODIES = {
@@ -171,6 +207,20 @@ BODIES = {
         "place": "Busan",
     },
     ("POST", "/api/v1/verify"): {},
+    ("POST", "/api/v1/exchange/outbox/{message_id}/retry"): {},
+    ("POST", "/api/v1/exchange/utilization"): {
+        "authority": "KR-KCS",
+        "number": "N-1",
+        "outcome": "applied",
+        "declaration": "D-1",
+        "on": "2026-06-03",
+    },
+    ("POST", "/api/v1/exchange/verifications"): {
+        "authority": "KR-KCS",
+        "number": "N-1",
+        "questions": ["Origin?"],
+    },
+    ("POST", "/api/v1/exchange/verifications/{request_id}/answer"): {"outcome": "confirmed"},
 }
 
 
@@ -181,6 +231,8 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         .replace("{mandate_id}", "man_00000000000000000000")
         .replace("{certificate_id}", "cert_00000000000000000000")
         .replace("{node}", "VN-NODE")
+        .replace("{message_id}", "msg_none")
+        .replace("{request_id}", "msg_none")
     )
     if method == "GET":
         return client.get(

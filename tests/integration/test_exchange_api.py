@@ -31,3 +31,21 @@ def test_a_node_without_an_id_refuses_every_delivery(client, services):
     assert services.settings.node_id is None  # the default: a node exchanges with no one
     r = client.post("/exchange/v1/messages", json={"messages": ["x"]})
     assert (r.status_code, r.json()["code"]) == (400, "exchange.not_a_node")
+
+
+def test_odd_bodies_are_problems_never_crashes(client, services):
+    services.receiver._node = "JP-NODE"
+    deep = b'{"messages": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    r = client.post(
+        "/exchange/v1/messages", content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "exchange.bad_delivery")
+    r = client.post("/exchange/v1/messages", content=b"not json")
+    assert (r.status_code, r.json()["code"]) == (400, "exchange.bad_delivery")
+
+    def chunks():  # sent without a length: counted as it arrives
+        for _ in range(17):
+            yield b" " * 1_000_000
+
+    r = client.post("/exchange/v1/messages", content=chunks())
+    assert (r.status_code, r.json()["code"]) == (413, "request.too_large")

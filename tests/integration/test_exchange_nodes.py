@@ -298,3 +298,31 @@ def test_every_message_type_travels_between_the_two_nodes(nodes):
         ("no",),
     )
     assert {o.state for n in (kr, jp) for o in _outbox(n)} == {Delivery.DELIVERED}
+
+
+def test_messages_about_one_certificate_delivered_at_once_are_applied_in_order(nodes):
+    kr, jp, _ = nodes
+    issued = [_issue(kr) for _ in range(6)]
+    for record in issued:
+        kr.services.certificates.revoke(OPERATOR, record.id, "issued in error")
+    by_number: dict[str, dict[int, Outgoing]] = {}
+    for o in _outbox(kr):
+        by_number.setdefault(o.envelope.payload["number"], {})[o.envelope.sequence or 0] = o
+    sign = kr.services.signer
+    assert sign is not None
+    for messages in by_number.values():
+        tokens = [sign(messages[1].envelope), sign(messages[2].envelope)]
+        start = threading.Barrier(2)
+
+        def post(token: str, start: threading.Barrier = start) -> None:
+            start.wait()
+            jp.services.receiver.deliver([token])
+
+        threads = [threading.Thread(target=post, args=(t,)) for t in tokens]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    with jp.services.uow() as uow:
+        statuses = {r.number: r.status.value for r in uow.received.find()}
+    assert statuses == {r.number: "revoked" for r in issued}

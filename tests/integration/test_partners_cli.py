@@ -66,7 +66,7 @@ def test_a_bad_partner_file_is_refused_with_every_problem(cli, tmp_path):
     bad.write_text(json.dumps(VIETNAM | {"url": "ftp://x", "links": [{"agreement": "nafta"}]}))
     code, _, err = cli("partners", "add", bad)
     assert code == 2
-    assert "url: an http or https base URL" in err
+    assert "url: an https base URL" in err
     assert "links[0].agreement: an agreement this node knows" in err
     code, _, err = cli("partners", "show", "CN-NODE")
     assert code == 2

@@ -20,4 +20,5 @@ ROUTERS = [
     audit.router,
     partners.router,
     exchange.router,
+    exchange.staff,
 ]

@@ -20,6 +20,7 @@ from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.lifecycle import LABELS
 from opencustoms.certificates.signed import CHECK_LABELS, verify
 from opencustoms.cli.common import out
+from opencustoms.cli.demo_exchange import exchange_scene
 from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.hs import HsEdition
@@ -283,6 +284,7 @@ def _certificate_tour(svc: Services) -> None:
         },
         markup=False,
     )
+    exchange_scene(svc, officer, application)
 
 
 def _serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:

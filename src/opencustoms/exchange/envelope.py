@@ -192,14 +192,15 @@ def receive(
         return Received(None, (_reject("envelope", N_("the signed envelope is not JSON")),))
     except InvalidInput as e:
         return Received(None, e.findings)
-    if canonical_bytes(envelope_json(envelope)) != opened.payload:
+    problems = _sender_problems(envelope, opened, now, node_keys)
+    if problems:  # nothing more is read of what no partner signed
+        return Received(envelope, tuple(problems))
+    if not _canonical(envelope, opened.payload):
         # one message, one text: no duplicate keys or other spellings a reader might take
         # differently from the signer (RFC 8785 bytes, times as `seal_envelope` writes them)
         reason = N_("the signed envelope is not in its canonical form (RFC 8785)")
         return Received(None, (_reject("envelope", reason),))
-
-    problems = _sender_problems(envelope, opened, now, node_keys)
-    authenticated = not problems
+    authenticated = True
     if envelope.receiver != me:
         problems.append(
             _reject(
@@ -237,6 +238,15 @@ def receive(
     if problems:
         return Received(envelope, tuple(problems), authenticated=authenticated)
     return Received(envelope, (), seen(envelope.sender, envelope.id), authenticated=True)
+
+
+def _canonical(envelope: Envelope, payload: bytes) -> bool:
+    """Whether the signed bytes are the envelope's RFC 8785 form. A value RFC 8785 cannot
+    write (a float, an integer beyond 2^53, nesting past the reader's depth) is not."""
+    try:
+        return canonical_bytes(envelope_json(envelope)) == payload
+    except (InvalidInput, ValueError, RecursionError):
+        return False
 
 
 def _sender_problems(

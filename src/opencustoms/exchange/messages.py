@@ -23,7 +23,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from opencustoms.kernel.errors import N_, Finding
+
+MAX_DOCUMENT = 256 * 1024  # bytes of a signed certificate: one of 200 items is about 100 kB
 
 
 class Kind(StrEnum):
@@ -246,6 +250,14 @@ def _check(value: Any, f: Field, path: str) -> list[Finding]:
             ]
         return []
     # a signed certificate: verified in full when the message is applied
+    if isinstance(value, dict) and len(orjson.dumps(value)) > MAX_DOCUMENT:
+        return [
+            _finding(
+                path,
+                N_("%(path)s: a signed certificate of at most %(max)s kB"),
+                max=MAX_DOCUMENT // 1024,
+            )
+        ]
     if (
         not isinstance(value, dict)
         or not isinstance(value.get("certificate"), dict)

@@ -3,16 +3,15 @@
 A node's message-signing key is an authority key of the node's own id, listed for
 the agreement `exchange` only (`partners.NODE_AGREEMENT`), created and rotated with
 `opencustoms authority keys create|rotate --authority NODE-ID --agreement exchange`;
-partners import it from the node's trust list. The key valid on the node's day,
-not revoked, and latest to start, signs.
+partners import it from the node's trust list. The key valid on the UTC day (the day
+a receiver checks it on), not revoked, and latest to start, signs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from opencustoms.exchange.envelope import Envelope, seal_envelope
 from opencustoms.exchange.partners import NODE_AGREEMENT
@@ -32,13 +31,11 @@ class NodeSigner:
         node: str,
         keys: AuthorityKeys,
         clock: Clock,
-        zone: ZoneInfo,
         passphrase: Callable[[], str | None],
     ) -> None:
         self._node = node
         self._keys = keys
         self._clock = clock
-        self._zone = zone
         self._passphrase = passphrase
         self._current: tuple[datetime, PublicKey, bytes] | None = None
 
@@ -50,7 +47,8 @@ class NodeSigner:
     def _key(self, now: datetime) -> tuple[PublicKey, bytes]:
         if self._current is not None and now - self._current[0] < _REREAD:
             return self._current[1], self._current[2]
-        today = now.astimezone(self._zone).date()
+        # the day as the receiver reads it: the UTC date of the time sent (envelope.receive)
+        today = now.astimezone(UTC).date()
         usable = [
             k
             for k in self._keys.keys(self._node)

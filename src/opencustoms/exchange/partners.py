@@ -83,7 +83,12 @@ def read_partner(
     url = data.get("url")
     if not isinstance(url, str) or not _is_base_url(url):
         found.append(
-            _bad("url", N_("%(path)s: an http or https base URL, e.g. https://node.customs.gov.vn"))
+            _bad(
+                "url",
+                N_(
+                    "%(path)s: an https base URL, e.g. https://node.customs.gov.vn (http only on this machine: 127.0.0.1, localhost)"
+                ),
+            )
         )
     links = _links(data.get("links"), set(known_agreements), found)
     extra = sorted(set(data) - {"node", "country", "name", "url", "links"})[:5]
@@ -198,8 +203,11 @@ def _links(value: Any, known: set[str], found: list[Finding]) -> tuple[Link, ...
     return tuple(links)
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def _is_base_url(url: str) -> bool:
-    """An http(s) URL naming a host (and a port, if any, that exists): no user or password
+    """An https URL (http on loopback) naming a host (and a port, if any, that exists): no user or password
     (it would be shown to every reader), no query or fragment, no backslash (which some
     parsers read as a slash, so that the host would not be the one shown)."""
     if len(url) > 300 or any(c.isspace() or c == "\\" for c in url):
@@ -209,8 +217,11 @@ def _is_base_url(url: str) -> bool:
         port = parts.port  # ValueError when out of range
     except ValueError:  # e.g. "http://[::1"
         return False
+    # answers over plain http could be forged on the way (a message marked delivered that
+    # never was): http is for a partner on this machine (tests, drills) only
+    local = parts.hostname in _LOOPBACK
     return (
-        parts.scheme in ("http", "https")
+        (parts.scheme == "https" or (parts.scheme == "http" and local))
         and bool(parts.hostname)
         and parts.username is None
         and parts.password is None

@@ -29,8 +29,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from opencustoms.certificates.forms.loader import FormProfile
 from opencustoms.certificates.lifecycle import Outcome as UtilizationOutcome
 from opencustoms.certificates.lifecycle import Utilization
@@ -58,7 +56,7 @@ from opencustoms.trust.keys import PublicKey
 from opencustoms.trust.signing import open_token
 
 MAX_BATCH = 100  # envelopes in one delivery
-MAX_DOCUMENT = 256 * 1024  # bytes of a signed certificate: a 200-item certificate is ~100 kB
+MAX_AHEAD = 1000  # a message further ahead of its certificate's next is refused, not held
 _APPLIED_HERE = frozenset({"certificate.issued", "certificate.replaced", "certificate.revoked"})
 _TRIES = 3  # a transaction that lost a race (the same message twice at once) is retried
 
@@ -68,6 +66,41 @@ class _Applied:
     state: Reception
     reasons: tuple[Finding, ...] = ()
     opened: str | None = None  # a subject a replacement opened: its held messages may go on
+    untrusted: bool = False  # not verifiable yet: no key or form for it here
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What a delivery's messages are checked against, read once per delivery."""
+
+    partners: Mapping[str, Partner]
+    signers: Mapping[str, Mapping[str, PublicKey]]
+    trust: Mapping[str, PublicKey]
+
+
+@dataclass(frozen=True, slots=True)
+class _Untrusted:
+    reasons: tuple[Finding, ...]
+
+
+# a signed certificate's checks that fail for want of what a partner sends later: its
+# authority's key (from a trust list not imported yet), or its form
+_NOT_HERE_YET = frozenset(
+    {
+        "no key in the trust list has the id %(kid)s",
+        "'%(form)s' is not a certificate form known here",
+        "not checked: no trusted key",
+    }
+)
+
+
+class _TryLater(Exception):
+    """The delivered message cannot be taken now, but may be later: nothing is kept."""
+
+    def __init__(self, message_id: str, reasons: tuple[Finding, ...]) -> None:
+        super().__init__(message_id)
+        self.id = message_id
+        self.reasons = reasons
 
 
 class Receiver:
@@ -112,24 +145,34 @@ class Receiver:
                 field="messages",
                 max=MAX_BATCH,
             )
-        return [self._one(token, self._node) for token in tokens]
+        with self._uow() as uow:  # once per delivery: what every message is checked against
+            partners = {p.node: p for p in uow.partners.all(active_only=True)}
+            keys = uow.keys.all()
+        known = _Known(
+            partners,
+            {node: node_keys(p, keys) for node, p in partners.items()},
+            {k.kid: k for k in keys},
+        )
+        return [self._one(token, self._node, known) for token in tokens]
 
-    def _one(self, token: Any, me: str) -> Answer:
+    def _one(self, token: Any, me: str, known: _Known) -> Answer:
         for attempt in range(_TRIES):
             try:
                 with self._uow() as uow:
-                    answer = self._take(uow, token, me, self._clock.now())
+                    answer = self._take(uow, token, me, self._clock.now(), known)
                     uow.commit()
                 return answer
+            except _TryLater as later:  # nothing kept: the sender delivers it again
+                return Answer(later.id, Outcome.REFUSED, reasons=later.reasons)
             except Conflict as e:  # another delivery of it, or of its certificate, won
                 if attempt == _TRIES - 1:
                     return Answer(None, Outcome.REFUSED, reasons=e.findings)
         raise AssertionError("unreachable")
 
-    def _take(self, uow: ReceivingUnitOfWork, token: Any, me: str, now: datetime) -> Answer:
-        partners = {p.node: p for p in uow.partners.all(active_only=True)}
-        keys = uow.keys.all()
-        signers = {node: node_keys(p, keys) for node, p in partners.items()}
+    def _take(
+        self, uow: ReceivingUnitOfWork, token: Any, me: str, now: datetime, known: _Known
+    ) -> Answer:
+        partners, signers = known.partners, known.signers
         got = receive(token, me, now, signers, lambda s, i: uow.inbox.get(s, i) is not None)
         envelope = got.envelope
         if envelope is None or not got.authenticated:
@@ -145,11 +188,15 @@ class Receiver:
                 return Answer(
                     envelope.id, Outcome.REFUSED, reasons=(_other_content(envelope),), final=True
                 )
+            if kept.state is Reception.HELD and envelope.subject is not None:
+                # delivered again while held (a pull, say): its turn may have come since
+                self._drain(uow, partners[envelope.sender], envelope.subject, now, known.trust)
+                kept = uow.inbox.get(envelope.sender, envelope.id) or kept
             return Answer(envelope.id, Outcome.DUPLICATE, kept.state, kept.reasons)
 
         partner = partners[envelope.sender]
         uow.inbox.add(Incoming(envelope, digest, now, Reception.HELD))  # the id is taken first
-        applied = self._ordered(uow, partner, envelope, now, {k.kid: k for k in keys})
+        applied = self._ordered(uow, partner, envelope, now, known.trust)
         outcome = Outcome.HELD if applied.state is Reception.HELD else Outcome.RECEIVED
         return Answer(envelope.id, outcome, applied.state, applied.reasons)
 
@@ -180,6 +227,18 @@ class Receiver:
             return self._settle(
                 uow, partner, envelope, now, _Applied(Reception.REJECTED, (reason,))
             )
+        if seq > expected + MAX_AHEAD:
+            reason = _finding(
+                "seq",
+                N_(
+                    "message %(seq)s about %(subject)s is more than %(max)s ahead of the next, %(expected)s"
+                ),
+                seq=seq,
+                subject=subject,
+                max=MAX_AHEAD,
+                expected=expected,
+            )
+            raise _TryLater(envelope.id, (reason,))
         if seq > expected:
             reason = _finding(
                 "seq",
@@ -188,7 +247,7 @@ class Receiver:
                 subject=subject,
             )
             return self._settle(uow, partner, envelope, now, _Applied(Reception.HELD, (reason,)))
-        first = self._step(uow, partner, envelope, now, trust, expected)
+        first = self._step(uow, partner, envelope, now, trust, expected, direct=True)
         self._drain(uow, partner, subject, now, trust)
         return first
 
@@ -200,11 +259,17 @@ class Receiver:
         now: datetime,
         trust: Mapping[str, PublicKey],
         expected: int,
+        direct: bool = False,
     ) -> _Applied:
-        """Apply the message whose turn it is, record it, and move its subject on."""
-        applied = self._settle(
-            uow, partner, envelope, now, self._apply(uow, partner, envelope, now, trust, expected)
-        )
+        """Apply the message whose turn it is, record it, and move its subject on. One that
+        cannot be verified yet (the issuing authority's key not imported) is not kept when
+        it is the one delivered (the sender tries again later), and stays held otherwise."""
+        outcome = self._apply(uow, partner, envelope, now, trust, expected)
+        if outcome.untrusted and direct:
+            raise _TryLater(envelope.id, outcome.reasons)
+        if outcome.untrusted:
+            outcome = _Applied(Reception.HELD, outcome.reasons)
+        applied = self._settle(uow, partner, envelope, now, outcome)
         if applied.state is not Reception.HELD:
             assert envelope.subject is not None
             assert envelope.sequence is not None
@@ -302,7 +367,7 @@ class Receiver:
         if kind.name == "certificate.issued":
             return self._issued(uow, partner, envelope, now, today, trust)
         if kind.name == "certificate.replaced":
-            return self._replaced(uow, partner, envelope, now, today, trust)
+            return self._replaced(uow, partner, envelope, now, today, trust, expected)
         return self._revoked(uow, partner, envelope, expected)
 
     def _notice(
@@ -431,6 +496,8 @@ class Receiver:
         found = self._verified(
             partner, envelope, p["document"], p["authority"], p["number"], now, today, trust
         )
+        if isinstance(found, _Untrusted):
+            return _Applied(Reception.REJECTED, found.reasons, untrusted=True)
         if isinstance(found, tuple):
             return _Applied(Reception.REJECTED, found)
         return self._record(uow, found)
@@ -443,6 +510,7 @@ class Receiver:
         now: datetime,
         today: date,
         trust: Mapping[str, PublicKey],
+        expected: int,
     ) -> _Applied:
         p = envelope.payload
         old = uow.received.get(p["authority"], p["number"])
@@ -450,9 +518,15 @@ class Receiver:
             return _Applied(
                 Reception.REJECTED, (_not_theirs(p["authority"], p["number"], old.sender),)
             )
+        if old is None and expected == 1:
+            # nothing came about the old number yet: a replacement of a replacement whose
+            # own `replaced` message (under the number before) is still on its way
+            return _not_arrived(p)
         found = self._verified(
             partner, envelope, p["document"], p["authority"], p["by"], now, today, trust
         )
+        if isinstance(found, _Untrusted):
+            return _Applied(Reception.REJECTED, found.reasons, untrusted=True)
         if isinstance(found, tuple):
             return _Applied(Reception.REJECTED, found)
         replaces = found.document["certificate"].get("replaces")
@@ -486,13 +560,7 @@ class Receiver:
         if held is None and expected == 1:
             # nothing came about this number yet: a replacement's new number, whose
             # `replaced` message (under the old number) is still on its way
-            reason = _finding(
-                "payload.number",
-                N_("held: certificate %(number)s of %(authority)s has not arrived"),
-                number=p["number"],
-                authority=p["authority"],
-            )
-            return _Applied(Reception.HELD, (reason,))
+            return _not_arrived(p)
         if held is None:
             reason = _finding(
                 "payload.number",
@@ -526,17 +594,19 @@ class Receiver:
         now: datetime,
         today: date,
         trust: Mapping[str, PublicKey],
-    ) -> ReceivedCertificate | tuple[Finding, ...]:
-        """The certificate as this node will hold it, or every reason it will not."""
-        if len(orjson.dumps(document)) > MAX_DOCUMENT:
-            return (
-                _finding(
-                    "payload.document",
-                    N_("a signed certificate of more than %(max)s kB is not taken"),
-                    max=MAX_DOCUMENT // 1024,
-                ),
-            )
+    ) -> ReceivedCertificate | tuple[Finding, ...] | _Untrusted:
+        """The certificate as this node will hold it, or every reason it will not (an
+        `_Untrusted` when what it needs is not here yet: the key or the form)."""
         verdict = verify(document, today, trust, self._forms)  # offline: its status is this
+        cert = verdict.certificate
+        if (
+            cert is not None
+            and cert.issue_date is not None
+            and cert.issue_date > today
+            and verdict.check("validity").ok is False
+        ):
+            # issued on a day this node's zone has not reached yet: valid from it
+            verdict = verify(document, cert.issue_date, trust, self._forms)
         failed = tuple(
             _finding(
                 "payload.document", N_("%(check)s: %(reason)s"), check=c.name, reason=c.render()
@@ -544,7 +614,15 @@ class Receiver:
             for c in verdict.checks
             if c.outcome is CheckOutcome.FAILED
         )
-        cert = verdict.certificate
+        missing = {
+            c.name
+            for c in verdict.checks
+            if c.outcome is CheckOutcome.FAILED and c.reason in _NOT_HERE_YET
+        }
+        if missing and missing == {
+            c.name for c in verdict.checks if c.outcome is CheckOutcome.FAILED
+        }:
+            return _Untrusted(failed)
         if failed or cert is None or not verdict.valid:
             return failed or (_finding("payload.document", N_("the certificate did not verify")),)
         problems: list[Finding] = []
@@ -627,6 +705,16 @@ def _utc(moment: datetime) -> datetime:
 
 def _finding(path: str, template: str, **params: Any) -> Finding:
     return Finding("exchange.rejected", template, params, field=path)
+
+
+def _not_arrived(payload: Mapping[str, Any]) -> _Applied:
+    reason = _finding(
+        "payload.number",
+        N_("held: certificate %(number)s of %(authority)s has not arrived"),
+        number=payload["number"],
+        authority=payload["authority"],
+    )
+    return _Applied(Reception.HELD, (reason,))
 
 
 def _not_linked(partner: Partner, message: str) -> Finding:

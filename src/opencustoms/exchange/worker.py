@@ -98,7 +98,7 @@ class DeliveryWorker:
                 uow.commit()
         return len(claimed)
 
-    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
+    def run(self, stop: threading.Event, idle: float = 0.05) -> None:
         """Deliver until `stop` is set; between rounds with nothing due, wait `idle` seconds."""
         failures = 0
         ticked = 0.0

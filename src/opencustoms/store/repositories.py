@@ -861,7 +861,12 @@ class SqlOutbox:
         # transaction took the write lock, and another claimant may have come between
         self.s.execute(
             update(o)
-            .where(o.c.id.in_(ids), o.c.state == Delivery.PENDING.value, free)
+            .where(
+                o.c.id.in_(ids),
+                o.c.state == Delivery.PENDING.value,
+                o.c.next_attempt_at <= now,
+                free,
+            )
             .values(claimed_until=until, claim=claim)
         )
         held = (
@@ -1105,20 +1110,23 @@ class SqlInbox:
 
     def expected(self, sender: str, subject: str) -> int:
         q = t.inbox_sequences
-        applied = self.s.execute(
-            select(q.c.applied).where(q.c.sender == sender, q.c.subject == subject)
-        ).scalar()
-        return 1 if applied is None else int(applied) + 1
+        where = (q.c.sender == sender, q.c.subject == subject)
+        # the subject's row, locked until this transaction ends: deliveries about one
+        # certificate are decided one after another (on SQLite the writer already is alone)
+        applied = self.s.execute(select(q.c.applied).where(*where).with_for_update()).scalar()
+        if applied is None:
+            try:
+                with self.s.begin_nested():
+                    self.s.execute(insert(q).values(sender=sender, subject=subject, applied=0))
+            except IntegrityError:  # another delivery started it first: wait for it, then read
+                pass
+            applied = self.s.execute(
+                select(q.c.applied).where(*where).with_for_update()
+            ).scalar_one()
+        return int(applied) + 1
 
     def advance(self, sender: str, subject: str, seq: int) -> None:
         q = t.inbox_sequences
-        if seq == 1:
-            try:
-                with self.s.begin_nested():
-                    self.s.execute(insert(q).values(sender=sender, subject=subject, applied=1))
-                return
-            except IntegrityError:
-                raise order_moved(sender, subject) from None
         done = self.s.execute(
             update(q)
             .where(q.c.sender == sender, q.c.subject == subject, q.c.applied == seq - 1)

@@ -1,6 +1,7 @@
 """Delivering the outbox: retries with backoff and jitter, dead letters, order per
 certificate, leases, and the worker's reading of the receiver's answers."""
 
+import base64
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -147,3 +148,33 @@ def test_a_lease_keeps_a_message_from_a_second_worker_until_it_runs_out(kr_jp):
         done = attempted(taken, later, RetryPolicy(), 0.0, delivered=True)
         assert not uow.outbox.settle(done, "claim_a")  # a's lease ran out: b holds it
         assert uow.outbox.settle(done, "claim_b")
+
+
+def test_the_node_signs_with_the_key_valid_on_the_day_receivers_check(kr_jp):
+    from datetime import UTC, date, datetime
+
+    from opencustoms.exchange.envelope import receive
+    from opencustoms.exchange.node import NodeSigner
+    from opencustoms.exchange.partners import node_keys
+
+    kr, jp = kr_jp
+    new = kr.keys.rotate("KR-NODE", date(2026, 6, 3), "correct horse battery")
+    jp.keys.import_trust(json.dumps(kr.keys.export()), "kr.jwks")
+    # 20:00 UTC on 2 June is already 3 June in Seoul: receivers read the UTC day
+    clock = FixedClock(datetime(2026, 6, 2, 20, 0, tzinfo=UTC))
+    signer = NodeSigner("KR-NODE", kr.keys, clock, lambda: "correct horse battery")
+    _issue(kr)
+    [message] = _sent(kr)
+    token = signer(message.envelope)
+    partner = jp.partners.get(OPERATOR, "KR-NODE")
+    keys = {"KR-NODE": node_keys(partner, jp.state.keys.values())}
+    got = receive(token, "JP-NODE", clock.now(), keys, lambda s, i: False)
+    assert got.accepted, [p.render() for p in got.problems]
+    assert _kid(token) == kr.node_key.kid
+    clock.advance(timedelta(hours=5))  # 3 June in UTC too: the new key
+    signer._current = None
+    assert _kid(signer(message.envelope)) == new.kid
+
+
+def _kid(token: str) -> str:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]

@@ -88,7 +88,8 @@ def test_a_bad_partner_says_every_problem():
         "links[4]: expected an object",
         "name: a name of at most 200 characters",
         "node: letters, digits and '-', at most 40, e.g. VN-NODE",
-        "url: an http or https base URL, e.g. https://node.customs.gov.vn",
+        "url: an https base URL, e.g. https://node.customs.gov.vn (http only on this machine: "
+        "127.0.0.1, localhost)",
     ]
     with pytest.raises(InvalidInput, match="at least one agreement"):
         read_partner(VIETNAM | {"links": []}, KNOWN, NOW)
@@ -162,10 +163,11 @@ def test_a_partners_node_keys_are_its_keys_listed_for_the_exchange():
         "https://node.vn\\@evil.com",
         "https://node.vn/?q=1",
         "node.vn",
+        "http://node.vn",  # plain http away from this machine: answers could be forged
     ],
 )
-def test_a_partner_url_is_a_plain_http_base_url(url):
-    with pytest.raises(InvalidInput, match="url: an http or https base URL"):
+def test_a_partner_url_is_a_plain_https_base_url(url):
+    with pytest.raises(InvalidInput, match="url: an https base URL"):
         read_partner(VIETNAM | {"url": url}, KNOWN, NOW)
 
 

@@ -299,3 +299,67 @@ def test_a_node_without_an_id_or_a_delivery_too_large_is_refused_whole(kr_jp):
     jp.receiver._node = None
     with pytest.raises(DomainError, match="no node id"):
         jp.receiver.deliver(["x"])
+
+
+def test_a_chain_of_replacements_is_applied_in_order_whatever_order_it_arrives_in(kr_jp):
+    kr, jp = kr_jp
+    a = _issue(kr)
+    b = kr.certificates.replace(OPERATOR, a.id, APPLICATION, "typo", "Lee", "Busan")
+    c = kr.certificates.replace(OPERATOR, b.id, APPLICATION, "another typo", "Lee", "Busan")
+    issued, a_to_b, b_to_c = _sent(kr)
+    _deliver(kr, jp, [issued])
+    [early] = _deliver(kr, jp, [b_to_c])  # B's replacement overtakes the one that brings B
+    assert early.state is Reception.HELD
+    _deliver(kr, jp, [a_to_b])
+    statuses = {n: (r.status, r.replaced_by) for (_, n), r in jp.state.received.items()}
+    assert statuses == {
+        a.number: (ReceivedStatus.REPLACED, b.number),
+        b.number: (ReceivedStatus.REPLACED, c.number),
+        c.number: (ReceivedStatus.ISSUED, None),
+    }
+
+
+def test_a_certificate_whose_key_is_not_here_yet_is_not_kept_and_taken_when_it_is(tmp_path):
+    kr = _node(tmp_path, "KR-NODE", "KR", "KR-KCS")
+    jp = _node(tmp_path, "JP-NODE", "JP", "JP-CUSTOMS")
+    # Japan holds Korea's node key, not yet its issuing authority's
+    node_only = {"keys": [k for k in kr.keys.export()["keys"] if k["kid"] == kr.node_key.kid]}
+    jp.keys.import_trust(json.dumps(node_only), "kr-node.jwks")
+    jp.partners.add(OPERATOR, _partner("KR-NODE", "KR"))
+    kr.partners.add(OPERATOR, _partner("JP-NODE", "JP"))
+    issued = _issue(kr)
+    [answer] = _deliver(kr, jp, _sent(kr))
+    assert (answer.outcome, answer.final) == (Outcome.REFUSED, False)  # delivered again later
+    assert "no key in the trust list" in answer.reasons[0].render()
+    assert jp.state.inbox == {}
+    jp.keys.import_trust(json.dumps(kr.keys.export()), "kr.jwks")
+    [again] = _deliver(kr, jp, _sent(kr))
+    assert (again.outcome, again.state) == (Outcome.RECEIVED, Reception.APPLIED)
+    assert ("KR-KCS", issued.number) in jp.state.received
+
+
+def test_a_certificate_issued_on_a_day_the_receivers_zone_has_not_reached_is_taken(kr_jp):
+    kr, jp = kr_jp
+    jp.receiver._zone = zone("Pacific/Pago_Pago")  # UTC-11: still 1 June there
+    issued = _issue(kr)  # 2 June in Seoul
+    [answer] = _deliver(kr, jp, _sent(kr))
+    assert answer.state is Reception.APPLIED, [r.render() for r in answer.reasons]
+    assert jp.state.received[("KR-KCS", issued.number)].issued_on == date(2026, 6, 2)
+
+
+def test_a_message_far_ahead_or_a_document_too_large_is_refused(kr_jp):
+    kr, jp = kr_jp
+    _issue(kr)
+    [sent] = _sent(kr)
+    ahead = replace(sent.envelope, sequence=5000)
+    [answer] = jp.receiver.deliver([kr.seal(ahead)])
+    assert (answer.outcome, answer.final) == (Outcome.REFUSED, False)
+    assert "ahead of the next" in answer.reasons[0].render()
+    document = {**sent.envelope.payload["document"], "padding": "x" * 300_000}
+    large = replace(
+        sent.envelope, id="msg_large", payload={**sent.envelope.payload, "document": document}
+    )
+    [answer] = jp.receiver.deliver([kr.seal(large)])
+    assert (answer.outcome, answer.final) == (Outcome.REFUSED, True)
+    assert "at most 256 kB" in answer.reasons[0].render()
+    assert jp.state.inbox == {}
