@@ -83,6 +83,14 @@ class ReceivedRepository(Protocol):
 
     def get(self, authority: str, number: str) -> ReceivedCertificate | None: ...
 
+    def held(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (authority, number) are held already, in one query."""
+        ...
+
+    def add_many(self, received: Sequence[ReceivedCertificate]) -> None:
+        """`add` for each, in one statement; one taken meanwhile raises Conflict."""
+        ...
+
     def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
         """Newest received first."""
         ...

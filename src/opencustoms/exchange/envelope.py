@@ -15,6 +15,7 @@ duplicate (acknowledged again, stored once).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,18 @@ class Received:
     problems: tuple[Finding, ...] = field(default=())
     duplicate: bool = False
     authenticated: bool = False
+    signed: bytes = b""  # the envelope's RFC 8785 bytes, as signed (once they are known to be)
+
+    @property
+    def digest(self) -> str:
+        """What makes the message itself: its signed bytes less the time of the attempt (each
+        delivery is signed afresh). The same as `inbox.content_digest` of its envelope,
+        without writing the envelope again."""
+        assert self.envelope is not None
+        assert self.signed
+        sent = envelope_json(self.envelope)["sent_at"]
+        content = self.signed.replace(b'"sent_at":' + orjson.dumps(sent) + b",", b"", 1)
+        return hashlib.sha256(content).hexdigest()
 
     @property
     def accepted(self) -> bool:
@@ -237,7 +250,8 @@ def receive(
             )
     if problems:
         return Received(envelope, tuple(problems), authenticated=authenticated)
-    return Received(envelope, (), seen(envelope.sender, envelope.id), authenticated=True)
+    duplicate = seen(envelope.sender, envelope.id)
+    return Received(envelope, (), duplicate, authenticated=True, signed=opened.payload)
 
 
 def _canonical(envelope: Envelope, payload: bytes) -> bool:

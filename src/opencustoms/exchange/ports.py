@@ -70,6 +70,17 @@ class OutboxRepository(Protocol):
         (else False: the lease ran out and another claimant took it)."""
         ...
 
+    def settle_many(self, outgoing: Sequence[Outgoing], claim: str) -> int:
+        """`settle` for each, in one statement; how many `claim` still held."""
+        ...
+
+    def acknowledge_many(
+        self, acks: Sequence[tuple[str, str, str, Sequence[str]]], at: datetime
+    ) -> set[tuple[str, str]]:
+        """`acknowledge` for each (message id, receiver, outcome, reasons); the (id, receiver)
+        recorded: a receiver acknowledges only what was sent to it."""
+        ...
+
     def redrive(self, outgoing: Outgoing) -> bool:
         """Write a dead message's new round of attempts; False if it is not dead."""
         ...
@@ -99,11 +110,30 @@ class InboxRepository(Protocol):
         ...
 
     def save(self, incoming: Incoming) -> None:
-        """Its new state, reasons and time applied."""
+        """Its new state, reasons and time applied (nothing else of it changes)."""
+        ...
+
+    def kept(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (sender, id) are kept already, in one query."""
+        ...
+
+    def add_many(self, incoming: Sequence[Incoming]) -> None:
+        """`add` for each, in one statement; one taken meanwhile raises Conflict."""
+        ...
+
+    def started(self, subjects: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (sender, subject) have had a message (held or applied), in one query."""
+        ...
+
+    def start_many(self, subjects: Sequence[tuple[str, str]]) -> None:
+        """Mark message 1 about each (sender, subject) applied, new subjects all, in one
+        statement; one started meanwhile raises Conflict."""
         ...
 
     def expected(self, sender: str, subject: str) -> int:
-        """The seq of the next message about `subject` to apply from `sender` (1 at first)."""
+        """The seq of the next message about `subject` to apply from `sender` (1 at first);
+        the subject is held by this transaction until it ends (one delivery decides at a
+        time)."""
         ...
 
     def advance(self, sender: str, subject: str, seq: int) -> None:

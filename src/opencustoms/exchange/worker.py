@@ -82,20 +82,23 @@ class DeliveryWorker:
         for receiver, messages in by_receiver.items():
             results = self._deliver(receiver, partners.get(receiver), messages)
             at = self._clock.now()
+            after = [
+                attempted(
+                    outgoing,
+                    at,
+                    self._policy,
+                    self._draw(),
+                    delivered=delivered,
+                    final=final,
+                    error=error,
+                )
+                for outgoing, (delivered, final, error) in zip(messages, results, strict=True)
+            ]
             with self._uow() as uow:
-                for outgoing, (delivered, final, error) in zip(messages, results, strict=True):
-                    after = attempted(
-                        outgoing,
-                        at,
-                        self._policy,
-                        self._draw(),
-                        delivered=delivered,
-                        final=final,
-                        error=error,
-                    )
-                    if not uow.outbox.settle(after, claim):
-                        log.warning("lease_lost", message=outgoing.envelope.id)
+                held = uow.outbox.settle_many(after, claim)
                 uow.commit()
+            if held != len(after):  # a lease ran out: another worker has those now
+                log.warning("leases_lost", receiver=receiver, lost=len(after) - held)
         return len(claimed)
 
     def run(self, stop: threading.Event, idle: float = 0.05) -> None:

@@ -20,8 +20,10 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from opencustoms.accounts.domain import (
@@ -885,6 +887,65 @@ class SqlOutbox:
         )
         return cast(CursorResult[Any], done).rowcount == 1
 
+    def settle_many(self, outgoing: Sequence[Outgoing], claim: str) -> int:
+        if not outgoing:
+            return 0
+        o = t.outbox
+        statement = (
+            update(o)
+            .where(o.c.id == bindparam("_id"), o.c.claim == bindparam("_claim"))
+            .values(
+                state=bindparam("_state"),
+                attempts=bindparam("_attempts"),
+                next_attempt_at=bindparam("_next"),
+                last_error=bindparam("_error"),
+                delivered_at=bindparam("_delivered"),
+                claimed_until=None,
+                claim=None,
+            )
+        )
+        rows = [
+            {
+                "_id": x.envelope.id,
+                "_claim": claim,
+                "_state": x.state.value,
+                "_attempts": x.attempts,
+                "_next": x.next_attempt_at,
+                "_error": x.last_error,
+                "_delivered": x.delivered_at,
+            }
+            for x in outgoing
+        ]
+        done = self.s.execute(statement, rows)
+        return int(cast(CursorResult[Any], done).rowcount)
+
+    def acknowledge_many(
+        self, acks: Sequence[tuple[str, str, str, Sequence[str]]], at: datetime
+    ) -> set[tuple[str, str]]:
+        if not acks:
+            return set()
+        o = t.outbox
+        wanted = [(message_id, receiver) for message_id, receiver, _, _ in acks]
+        query = select(o.c.id, o.c.receiver).where(tuple_(o.c.id, o.c.receiver).in_(wanted))
+        found = {(m, r) for m, r in self.s.execute(query)}
+        rows = [
+            {"_id": m, "_receiver": r, "_outcome": outcome, "_reasons": list(why), "_at": at}
+            for m, r, outcome, why in acks
+            if (m, r) in found
+        ]
+        if rows:
+            self.s.execute(
+                update(o)
+                .where(o.c.id == bindparam("_id"), o.c.receiver == bindparam("_receiver"))
+                .values(
+                    ack_outcome=bindparam("_outcome"),
+                    ack_reasons=bindparam("_reasons"),
+                    acknowledged_at=bindparam("_at"),
+                ),
+                rows,
+            )
+        return found
+
     def redrive(self, outgoing: Outgoing) -> bool:
         o = t.outbox
         done = self.s.execute(
@@ -999,9 +1060,8 @@ class SqlReceived:
         self.s = connection
 
     def add(self, received: ReceivedCertificate) -> None:
-        try:
-            with self.s.begin_nested():
-                self.s.execute(insert(t.received_certificates).values(**_received_row(received)))
+        try:  # no savepoint: a number taken meanwhile fails the transaction whole (retried)
+            self.s.execute(insert(t.received_certificates).values(**_received_row(received)))
         except IntegrityError:
             raise received_taken(received.authority, received.number) from None
 
@@ -1030,6 +1090,23 @@ class SqlReceived:
             select(r).where(r.c.authority == authority, r.c.number == number)
         ).first()
         return _received(row) if row else None
+
+    def held(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        r = t.received_certificates
+        query = select(r.c.authority, r.c.number).where(
+            tuple_(r.c.authority, r.c.number).in_(list(keys))
+        )
+        return {(a, n) for a, n in self.s.execute(query)}
+
+    def add_many(self, received: Sequence[ReceivedCertificate]) -> None:
+        if not received:
+            return
+        try:
+            self.s.execute(insert(t.received_certificates), [_received_row(r) for r in received])
+        except IntegrityError:
+            raise received_taken(received[0].authority, received[0].number) from None
 
     def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
         r = t.received_certificates
@@ -1090,9 +1167,8 @@ class SqlInbox:
 
     def add(self, incoming: Incoming) -> None:
         e = incoming.envelope
-        try:
-            with self.s.begin_nested():
-                self.s.execute(insert(t.inbox).values(**_inbox_row(incoming)))
+        try:  # no savepoint: a taken id fails the transaction whole, and it is retried
+            self.s.execute(insert(t.inbox).values(**_inbox_row(incoming)))
         except IntegrityError:
             raise message_taken(e.sender, e.id) from None
 
@@ -1108,22 +1184,50 @@ class SqlInbox:
             )
         )
 
-    def expected(self, sender: str, subject: str) -> int:
+    def kept(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        i = t.inbox
+        query = select(i.c.sender, i.c.id).where(tuple_(i.c.sender, i.c.id).in_(list(keys)))
+        return {(s, m) for s, m in self.s.execute(query)}
+
+    def add_many(self, incoming: Sequence[Incoming]) -> None:
+        if not incoming:
+            return
+        try:
+            self.s.execute(insert(t.inbox), [_inbox_row(i) for i in incoming])
+        except IntegrityError:
+            e = incoming[0].envelope
+            raise message_taken(e.sender, e.id) from None
+
+    def started(self, subjects: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not subjects:
+            return set()
         q = t.inbox_sequences
-        where = (q.c.sender == sender, q.c.subject == subject)
-        # the subject's row, locked until this transaction ends: deliveries about one
-        # certificate are decided one after another (on SQLite the writer already is alone)
-        applied = self.s.execute(select(q.c.applied).where(*where).with_for_update()).scalar()
-        if applied is None:
-            try:
-                with self.s.begin_nested():
-                    self.s.execute(insert(q).values(sender=sender, subject=subject, applied=0))
-            except IntegrityError:  # another delivery started it first: wait for it, then read
-                pass
-            applied = self.s.execute(
-                select(q.c.applied).where(*where).with_for_update()
-            ).scalar_one()
-        return int(applied) + 1
+        query = select(q.c.sender, q.c.subject).where(
+            tuple_(q.c.sender, q.c.subject).in_(list(subjects))
+        )
+        return {(s, subject) for s, subject in self.s.execute(query)}
+
+    def start_many(self, subjects: Sequence[tuple[str, str]]) -> None:
+        if not subjects:
+            return
+        rows = [{"sender": s, "subject": subject, "applied": 1} for s, subject in subjects]
+        try:
+            self.s.execute(insert(t.inbox_sequences), rows)
+        except IntegrityError:
+            raise order_moved(*subjects[0]) from None
+
+    def expected(self, sender: str, subject: str) -> int:
+        # one statement makes the subject's row if it is new and locks it until this
+        # transaction ends, so that deliveries about one certificate are decided one after
+        # another (on SQLite the writer is alone anyway)
+        q = t.inbox_sequences
+        upsert = _dialect_insert(self.s)(q).values(sender=sender, subject=subject, applied=0)
+        locked = upsert.on_conflict_do_update(
+            index_elements=[q.c.sender, q.c.subject], set_={"applied": q.c.applied}
+        ).returning(q.c.applied)
+        return int(self.s.execute(locked).scalar_one()) + 1
 
     def advance(self, sender: str, subject: str, seq: int) -> None:
         q = t.inbox_sequences
@@ -1268,6 +1372,13 @@ def _verification(row: Row[Any]) -> Verification:
         overdue_alerted_at=row.overdue_alerted_at,
         version=row.version,
     )
+
+
+def _dialect_insert(connection: Connection) -> Any:
+    """INSERT with the engine's ON CONFLICT (PostgreSQL and SQLite write it alike)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _inbox_row(incoming: Incoming) -> dict[str, Any]:

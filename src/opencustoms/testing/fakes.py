@@ -414,6 +414,16 @@ class FakeOutbox:
         self._replace(outgoing)
         return True
 
+    def settle_many(self, outgoing: Sequence[Outgoing], claim: str) -> int:
+        return sum(1 for o in outgoing if self.settle(o, claim))
+
+    def acknowledge_many(
+        self, acks: Sequence[tuple[str, str, str, Sequence[str]]], at: datetime
+    ) -> set[str]:
+        return {
+            m for m, r, outcome, reasons in acks if self.acknowledge(m, r, outcome, reasons, at)
+        }
+
     def redrive(self, outgoing: Outgoing) -> bool:
         known = self.get(outgoing.envelope.id)
         if known is None or known.state is not Delivery.DEAD:
@@ -478,6 +488,13 @@ class FakeReceived:
     def get(self, authority: str, number: str) -> ReceivedCertificate | None:
         return self.st.received.get((authority, number))
 
+    def held(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self.st.received}
+
+    def add_many(self, received: Sequence[ReceivedCertificate]) -> None:
+        for r in received:
+            self.add(r)
+
     def find(self, sender: str | None = None, limit: int = 100) -> Sequence[ReceivedCertificate]:
         found = [r for r in self.st.received.values() if sender is None or r.sender == sender]
         return sorted(found, key=lambda r: (r.received_at, r.number), reverse=True)[:limit]
@@ -497,7 +514,30 @@ class FakeInbox:
         self.st.inbox[key] = incoming
 
     def save(self, incoming: Incoming) -> None:
-        self.st.inbox[(incoming.envelope.sender, incoming.envelope.id)] = incoming
+        key = (incoming.envelope.sender, incoming.envelope.id)
+        self.st.inbox[key] = replace(
+            self.st.inbox[key],
+            state=incoming.state,
+            reasons=incoming.reasons,
+            applied_at=incoming.applied_at,
+        )
+
+    def kept(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self.st.inbox}
+
+    def add_many(self, incoming: Sequence[Incoming]) -> None:
+        for i in incoming:
+            self.add(i)
+
+    def started(self, subjects: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        held = {(s, i.envelope.subject) for (s, _), i in self.st.inbox.items()}
+        return {k for k in subjects if k in self.st.inbox_sequences or k in held}
+
+    def start_many(self, subjects: Sequence[tuple[str, str]]) -> None:
+        if any(k in self.st.inbox_sequences for k in subjects):
+            raise order_moved(*subjects[0])
+        for k in subjects:
+            self.st.inbox_sequences[k] = 1
 
     def expected(self, sender: str, subject: str) -> int:
         return self.st.inbox_sequences.get((sender, subject), 0) + 1

@@ -271,3 +271,14 @@ def test_only_canonical_bytes_and_no_unknown_extensions_are_accepted(korea):
     )
     got = _receive(token, korea)
     assert "crit" in got.problems[0].render()
+
+
+def test_a_received_messages_digest_is_its_content_less_the_time_sent(korea):
+    from opencustoms.exchange.inbox import content_digest
+
+    key, pem = korea
+    envelope = _envelope(sent_at=NOW + timedelta(seconds=30))
+    got = _receive(seal_envelope(envelope, key, pem, PASS), korea, now=NOW)
+    assert got.digest == content_digest(envelope)  # from the signed bytes, not written again
+    later = _receive(seal_envelope(_envelope(), key, pem, PASS), korea)
+    assert later.digest == got.digest  # another attempt: the same message
