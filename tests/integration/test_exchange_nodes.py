@@ -326,3 +326,55 @@ def test_messages_about_one_certificate_delivered_at_once_are_applied_in_order(n
     with jp.services.uow() as uow:
         statuses = {r.number: r.status.value for r in uow.received.find()}
     assert statuses == {r.number: "revoked" for r in issued}
+
+
+def test_a_delivery_of_many_is_taken_together_with_the_same_outcomes(nodes):
+    from dataclasses import replace as changed
+
+    from opencustoms.exchange.inbox import Outcome
+
+    kr, jp, _ = nodes
+    issued = [_issue(kr) for _ in range(3)]
+    kr.services.certificates.revoke(OPERATOR, issued[0].id, "issued in error")
+    sent = {(o.envelope.type, o.envelope.payload["number"]): o for o in _outbox(kr)}
+    sign = kr.services.signer
+    assert sign is not None
+    first = sent[("certificate.issued", issued[1].number)]
+    messages = [
+        sent[("certificate.issued", issued[0].number)],
+        sent[("certificate.revoked", issued[0].number)],  # after its issue, in the same delivery
+        first,
+        first,  # the same message twice
+        sent[("certificate.issued", issued[2].number)],
+    ]
+    answers = jp.services.receiver.deliver([sign(o.envelope) for o in messages])
+    assert [(a.outcome, a.state.value if a.state else None) for a in answers] == [
+        (Outcome.RECEIVED, "applied"),
+        (Outcome.RECEIVED, "applied"),
+        (Outcome.RECEIVED, "applied"),
+        (Outcome.DUPLICATE, "applied"),
+        (Outcome.RECEIVED, "applied"),
+    ]
+    with jp.services.uow() as uow:
+        statuses = {r.number: r.status.value for r in uow.received.find()}
+        acks = [o for o in uow.outbox.all() if o.envelope.type == "ack"]
+    assert statuses == {
+        issued[0].number: "revoked",
+        issued[1].number: "issued",
+        issued[2].number: "issued",
+    }
+    assert len(acks) == 4  # one per message applied, not per delivery of it
+    jp_sign = jp.services.signer
+    assert jp_sign is not None
+    forged = changed(
+        acks[0].envelope, id="msg_forged", payload={"of": "msg_none", "outcome": "accepted"}
+    )
+    answers = kr.services.receiver.deliver(
+        [jp_sign(o.envelope) for o in acks] + [jp_sign(forged), jp_sign(acks[0].envelope)]
+    )
+    assert [a.state.value if a.state else None for a in answers] == ["applied"] * 4 + [
+        "rejected",
+        "applied",
+    ]
+    assert answers[-1].outcome is Outcome.DUPLICATE
+    assert {o.ack_outcome for o in _outbox(kr)} == {"accepted"}

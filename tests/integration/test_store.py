@@ -1,5 +1,7 @@
 """The database: migrations match the models, engine settings, append-only audit."""
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -88,3 +90,46 @@ def test_instants_come_back_in_utc(services, make_actor):
     actor = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
     org = services.accounts.organisation(OPERATOR, actor.org_id)
     assert org.created_at.utcoffset().total_seconds() == 0
+
+
+def test_json_columns_keep_what_either_json_writer_wrote(database_url):
+    from sqlalchemy import create_engine, insert, select
+
+    from opencustoms.store import tables as t
+    from opencustoms.store.db import make_engine
+
+    odd = {"big": 2**70, "text": "lone \ud800 surrogate", "2": "key written as text"}
+    row = {
+        "id": "aud_json",
+        "at": datetime(2026, 6, 2, tzinfo=UTC),
+        "action": "x",
+        "object_type": "x",
+        "object_id": "x",
+        "details": odd,
+    }
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(t.audit_events).values(**row))
+        with engine.connect() as conn:
+            assert conn.execute(select(t.audit_events.c.details)).scalar_one() == odd
+    finally:
+        engine.dispose()
+    if not database_url.startswith("sqlite"):
+        return  # PostgreSQL's json refuses NaN: no such rows exist there
+    # a value only the standard library writes (NaN), as rows written before were
+    plain = create_engine(database_url)
+    try:
+        with plain.begin() as conn:
+            nan = row | {"id": "aud_nan", "details": {"x": float("nan")}}
+            conn.execute(insert(t.audit_events).values(**nan))
+    finally:
+        plain.dispose()
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            query = select(t.audit_events.c.details).where(t.audit_events.c.id == "aud_nan")
+            value = conn.execute(query).scalar_one()
+        assert value["x"] != value["x"]  # NaN, read back
+    finally:
+        engine.dispose()

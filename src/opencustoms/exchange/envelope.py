@@ -164,8 +164,11 @@ class Received:
         without writing the envelope again."""
         assert self.envelope is not None
         assert self.signed
-        sent = envelope_json(self.envelope)["sent_at"]
-        content = self.signed.replace(b'"sent_at":' + orjson.dumps(sent) + b",", b"", 1)
+        # the envelope's own key is the last "sent_at" in its bytes: RFC 8785 sorts the keys,
+        # and only "to", "type" and "version" follow it (a payload may hold one of its own)
+        segment = b'"sent_at":' + orjson.dumps(envelope_json(self.envelope)["sent_at"]) + b","
+        at = self.signed.rfind(segment)
+        content = self.signed[:at] + self.signed[at + len(segment) :]
         return hashlib.sha256(content).hexdigest()
 
     @property

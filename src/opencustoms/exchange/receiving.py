@@ -51,10 +51,12 @@ from opencustoms.exchange.verification import CaseState, Side, Verification, ans
 from opencustoms.kernel.dates import Clock
 from opencustoms.kernel.errors import N_, Conflict, DomainError, Finding, InvalidInput
 from opencustoms.kernel.ids import new_id
+from opencustoms.observability import logger
 from opencustoms.trust.keys import PublicKey
 from opencustoms.trust.signing import open_token
 
 MAX_BATCH = 100  # envelopes in one delivery
+log = logger("opencustoms.exchange.receiving")
 MAX_AHEAD = 1000  # a message further ahead of its certificate's next is refused, not held
 _APPLIED_HERE = frozenset({"certificate.issued", "certificate.replaced", "certificate.revoked"})
 _TRIES = 3  # a transaction that lost a race (the same message twice at once) is retried
@@ -175,6 +177,9 @@ class Receiver:
             return [answers[i] for i in range(len(tokens))]
         except (_TryLater, Conflict):
             return None
+        except Exception as exc:  # one message's trouble must not hold back the others
+            log.warning("delivery_taken_one_at_a_time", error=type(exc).__name__)
+            return None
 
     def _acknowledgements(
         self,
@@ -187,6 +192,7 @@ class Receiver:
         """The delivery's acknowledgements never seen, recorded on the messages they answer
         in a few statements for all (as one at a time: an ack of a message not sent to its
         sender is rejected)."""
+        first = _first_mentions(opened)
         candidates = [
             (i, got.envelope)
             for i, got in enumerate(opened)
@@ -195,6 +201,7 @@ class Receiver:
             and got.envelope is not None
             and got.envelope.type == "ack"
             and _carries(known.partners[got.envelope.sender], "ack")
+            and all(first[k] == i for k in _mentions(got.envelope))
         ]
         if not candidates:
             return {}
@@ -235,6 +242,7 @@ class Receiver:
         seq 1, its id, number and subject never seen), taken in a few statements for all:
         the common case, a stream of new certificates. The same checks as one at a time;
         anything else is left to that way (the answers miss it)."""
+        first = _first_mentions(opened)
         candidates: list[tuple[int, Envelope]] = []
         for i, got in enumerate(opened):
             e = got.envelope
@@ -243,6 +251,7 @@ class Receiver:
                 and e is not None
                 and e.type == "certificate.issued"
                 and e.sequence == 1
+                and all(first[k] == i for k in _mentions(e))  # nothing before it shares one
             ):
                 candidates.append((i, e))
         if not candidates:
@@ -837,6 +846,29 @@ class Receiver:
     def _agreement(self, form: str) -> str | None:
         profile = self._forms.get(form)
         return profile.agreement if profile else None
+
+
+def _mentions(envelope: Envelope) -> list[tuple[str, str, str]]:
+    """What a message touches that another in its delivery could too: its id, its
+    certificate's sequence, and the certificate."""
+    found = [("id", envelope.sender, envelope.id)]
+    if envelope.subject is not None:
+        found.append(("subject", envelope.sender, envelope.subject))
+    authority, number = envelope.payload.get("authority"), envelope.payload.get("number")
+    if isinstance(authority, str) and isinstance(number, str):
+        found.append(("certificate", authority, number))
+    return found
+
+
+def _first_mentions(opened: Sequence[Received]) -> dict[tuple[str, str, str], int]:
+    """For each thing touched in a delivery, the first message that touches it: only that
+    one may be taken ahead of the others, so the order within a delivery is kept."""
+    first: dict[tuple[str, str, str], int] = {}
+    for i, got in enumerate(opened):
+        if got.envelope is not None:
+            for key in _mentions(got.envelope):
+                first.setdefault(key, i)
+    return first
 
 
 def _carries(partner: Partner, message: str, agreement: str | None = None) -> bool:

@@ -930,7 +930,7 @@ class SqlOutbox:
         found = {(m, r) for m, r in self.s.execute(query)}
         rows = [
             {"_id": m, "_receiver": r, "_outcome": outcome, "_reasons": list(why), "_at": at}
-            for m, r, outcome, why in acks
+            for m, r, outcome, why in sorted(acks, key=lambda a: (a[0], a[1]))  # one lock order
             if (m, r) in found
         ]
         if rows:

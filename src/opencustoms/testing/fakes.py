@@ -419,10 +419,8 @@ class FakeOutbox:
 
     def acknowledge_many(
         self, acks: Sequence[tuple[str, str, str, Sequence[str]]], at: datetime
-    ) -> set[str]:
-        return {
-            m for m, r, outcome, reasons in acks if self.acknowledge(m, r, outcome, reasons, at)
-        }
+    ) -> set[tuple[str, str]]:
+        return {(m, r) for m, r, out, why in acks if self.acknowledge(m, r, out, why, at)}
 
     def redrive(self, outgoing: Outgoing) -> bool:
         known = self.get(outgoing.envelope.id)

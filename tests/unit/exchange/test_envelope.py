@@ -282,3 +282,16 @@ def test_a_received_messages_digest_is_its_content_less_the_time_sent(korea):
     assert got.digest == content_digest(envelope)  # from the signed bytes, not written again
     later = _receive(seal_envelope(_envelope(), key, pem, PASS), korea)
     assert later.digest == got.digest  # another attempt: the same message
+
+
+def test_the_digest_ignores_only_the_envelopes_own_time_sent(korea):
+    from opencustoms.exchange.inbox import content_digest
+
+    key, pem = korea
+    at = "2026-06-02T03:00:30Z"
+    document = {"certificate": {"sent_at": at, **SIGNED["certificate"]}, "jws": "a.b.c"}
+    payload = {**PAYLOADS["certificate.issued"], "document": document}
+    envelope = _envelope(sent_at=NOW + timedelta(seconds=30), payload=payload)
+    got = _receive(seal_envelope(envelope, key, pem, PASS), korea, now=NOW)
+    assert got.accepted
+    assert got.digest == content_digest(envelope)

@@ -363,3 +363,41 @@ def test_a_message_far_ahead_or_a_document_too_large_is_refused(kr_jp):
     assert (answer.outcome, answer.final) == (Outcome.REFUSED, True)
     assert "at most 256 kB" in answer.reasons[0].render()
     assert jp.state.inbox == {}
+
+
+def test_a_delivery_of_several_keeps_their_order_whatever_can_be_taken_together(kr_jp):
+    kr, jp = kr_jp
+    issued = _issue(kr)
+    kr.certificates.revoke(OPERATOR, issued.id, "issued in error")
+    first, second = _sent(kr)
+    # the revocation comes first in the delivery: held, then applied once the issue is
+    answers = jp.receiver.deliver([kr.seal(second.envelope), kr.seal(first.envelope)])
+    assert [(a.outcome, a.state) for a in answers] == [
+        (Outcome.HELD, Reception.HELD),
+        (Outcome.RECEIVED, Reception.APPLIED),
+    ]
+    assert jp.state.received[("KR-KCS", issued.number)].status is ReceivedStatus.REVOKED
+    # two acknowledgements together are both recorded on the messages they answer
+    acks = _sent(jp, "ack")
+    answers = kr.receiver.deliver([jp.seal(a.envelope) for a in acks])
+    assert [a.state for a in answers] == [Reception.APPLIED, Reception.APPLIED]
+    assert {o.ack_outcome for o in _sent(kr)} == {"accepted"}
+
+
+def test_one_id_used_twice_in_a_delivery_is_taken_as_one_at_a_time_would(kr_jp):
+    kr, jp = kr_jp
+    _issue(kr)
+    [sent] = _sent(kr)
+    ack = Envelope(
+        sent.envelope.id,
+        "ack",
+        1,
+        "KR-NODE",
+        "JP-NODE",
+        NOW,
+        {"of": "msg_x", "outcome": "accepted"},
+    )
+    answers = jp.receiver.deliver([kr.seal(ack), kr.seal(sent.envelope)])
+    assert answers[0].state is Reception.REJECTED  # the ack came first: it holds the id
+    assert (answers[1].outcome, answers[1].final) == (Outcome.REFUSED, True)
+    assert jp.state.received == {}
