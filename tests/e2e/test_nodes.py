@@ -214,3 +214,140 @@ def test_a_node_killed_mid_stream_loses_and_duplicates_nothing(two_nodes, crash)
             return {o.state for o in uow.outbox.all(limit=1000)} == {Delivery.DELIVERED}
 
     _wait(all_delivered, "Korea's outbox to drain", seconds=60)
+
+
+def _post(url: str, tokens: list[str]) -> list[dict]:
+    r = httpx2.post(f"{url}/exchange/v1/messages", json={"messages": tokens}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+def test_what_a_node_refuses_over_the_wire_and_what_it_keeps_once(two_nodes):
+    from dataclasses import replace
+
+    from opencustoms.exchange.envelope import seal_envelope
+    from opencustoms.trust.keys import generate
+
+    kr, jp = two_nodes.services["KR-NODE"], two_nodes.services["JP-NODE"]
+    jp_url = two_nodes.processes["JP-NODE"].url
+    # Korea's worker is pointed nowhere, so this test alone delivers, in the order it likes
+    kr.partners.update(
+        OPERATOR,
+        "JP-NODE",
+        {"node": "JP-NODE", "country": "JP", "name": "JP", "url": "http://127.0.0.1:9",
+         "links": [{"agreement": "rcep"}]},
+    )  # fmt: skip
+    applied = kr.certificates.apply(OPERATOR, APPLICATION)
+    issued = kr.certificates.issue(OPERATOR, applied.id, "Lee", "Busan")
+    kr.certificates.revoke(OPERATOR, issued.id, "issued in error")
+    with kr.uow() as uow:
+        first, second = sorted(uow.outbox.all(), key=lambda o: o.envelope.sequence or 0)
+    sign = kr.signer
+    assert sign is not None
+    # out of order: the revocation is held, then both apply when the issue arrives
+    [held] = _post(jp_url, [sign(second.envelope)])
+    assert (held["outcome"], held["state"]) == ("held", "held")
+    [applied_now] = _post(jp_url, [sign(first.envelope)])
+    assert applied_now["state"] == "applied"
+    with jp.uow() as uow:
+        assert uow.received.get("KR-KCS", issued.number or "").status.value == "revoked"
+    # delivered again, signed afresh: a duplicate, acknowledged, kept once
+    [again] = _post(jp_url, [sign(first.envelope)])
+    assert (again["outcome"], again["state"]) == ("duplicate", "applied")
+    # tampered: the signature no longer matches
+    token = sign(first.envelope)
+    header, body, signature = token.split(".")
+    tampered = f"{header}.{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    [refused] = _post(jp_url, [tampered])
+    assert refused["outcome"] == "refused"
+    assert "signature" in refused["reasons"][0]["message"]
+    # an unknown sender, and a replay of an old attempt
+    stranger, stranger_pem = generate(
+        "XX-NODE-1",
+        Algorithm.ED25519,
+        "XX-NODE",
+        "FR",
+        ["exchange"],
+        datetime(2026, 1, 1).date(),
+        PASS,
+    )
+    forged = seal_envelope(
+        replace(first.envelope, sender="XX-NODE", sent_at=datetime.now(UTC)),
+        stranger,
+        stranger_pem,
+        PASS,
+    )
+    [unknown] = _post(jp_url, [forged])
+    assert "not a partner" in unknown["reasons"][0]["message"]
+    key = next(k for k in kr.keys.keys("KR-NODE"))
+    old = replace(first.envelope, sent_at=datetime.now(UTC) - timedelta(minutes=6))
+    [replayed] = _post(jp_url, [seal_envelope(old, key, kr.keys.private_pem(key.kid), PASS)])
+    assert (replayed["outcome"], replayed["final"]) == ("refused", False)
+    assert "stale, replayed" in replayed["reasons"][0]["message"]
+    with jp.uow() as uow:
+        assert len(uow.inbox.all()) == 2  # the two messages, each once
+
+
+def test_a_rotated_node_key_signs_from_its_day_and_the_expired_one_is_refused(two_nodes):
+    from dataclasses import replace
+
+    from opencustoms.exchange.envelope import seal_envelope
+
+    kr, jp = two_nodes.services["KR-NODE"], two_nodes.services["JP-NODE"]
+    old = next(k for k in kr.keys.keys("KR-NODE"))
+    new = kr.keys.rotate("KR-NODE", datetime.now(UTC).date(), PASS)
+    jp.keys.import_trust(json.dumps(kr.keys.export()), "kr-rotated.jwks")
+    two_nodes.processes["KR-NODE"].kill()  # restarted: it signs with the new key at once
+    two_nodes.processes["KR-NODE"].start()
+    applied = kr.certificates.apply(OPERATOR, APPLICATION)
+    issued = kr.certificates.issue(OPERATOR, applied.id, "Lee", "Busan")
+
+    def arrived() -> bool:
+        with jp.uow() as uow:
+            return uow.received.get("KR-KCS", issued.number or "") is not None
+
+    _wait(arrived, "the certificate signed with the new node key")
+    with kr.uow() as uow:
+        [sent] = uow.outbox.all()
+    resent = replace(sent.envelope, sent_at=datetime.now(UTC))
+    late = seal_envelope(resent, old, kr.keys.private_pem(old.kid), PASS)
+    [refused] = _post(two_nodes.processes["JP-NODE"].url, [late])
+    assert "was not valid on" in refused["reasons"][0]["message"]
+    assert new.kid != old.kid
+
+
+def test_a_verification_request_past_its_day_is_alerted_on_both_sides(two_nodes):
+    kr, jp = two_nodes.services["KR-NODE"], two_nodes.services["JP-NODE"]
+    for svc, partner in ((kr, "JP-NODE"), (jp, "KR-NODE")):
+        url = two_nodes.processes[partner].url
+        svc.partners.update(
+            OPERATOR,
+            partner,
+            {"node": partner, "country": partner[:2], "name": partner, "url": url,
+             "links": [{"agreement": "rcep", "reply_days": 30}]},
+        )  # fmt: skip
+    applied = kr.certificates.apply(OPERATOR, APPLICATION)
+    issued = kr.certificates.issue(OPERATOR, applied.id, "Lee", "Busan")
+
+    def received() -> bool:
+        with jp.uow() as uow:
+            return uow.received.get("KR-KCS", issued.number or "") is not None
+
+    _wait(received, "the certificate in Japan")
+    asked = jp.exchange.request_verification(OPERATOR, "KR-KCS", issued.number or "", ["Origin?"])
+
+    def asked_in_korea() -> bool:
+        return any(c.id == asked.id for c in kr.exchange.verifications(OPERATOR))
+
+    _wait(asked_in_korea, "the request in Korea")
+    # a node whose clock is set 31 days on (a drill): the request is past its day
+    for svc in (kr, jp):
+        later = bootstrap.build(
+            svc.settings.model_copy(update={"clock_offset_seconds": 31 * 86400})
+        )
+        try:
+            [alert] = later.exchange.tick().overdue
+            assert alert.id == asked.id
+            assert later.exchange.tick().overdue == ()
+        finally:
+            later.close()
