@@ -29,7 +29,7 @@ from opencustoms.origin.history import DeterminationHistory
 from opencustoms.reference.hs import hs2022
 from opencustoms.settings import Settings
 from opencustoms.store.db import make_engine
-from opencustoms.store.repositories import SqlUnitOfWork, uow_factory
+from opencustoms.store.repositories import SqlUnitOfWork, outbox_waiter, uow_factory
 from opencustoms.trust.service import AuthorityKeys
 
 
@@ -69,6 +69,7 @@ class Services:
             self.retry,
             lease=timedelta(seconds=self.settings.delivery_lease_seconds),
             tick=self.exchange.tick,
+            wait=outbox_waiter(self.engine),
         )
 
     def close(self) -> None:

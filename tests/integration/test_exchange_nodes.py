@@ -378,3 +378,38 @@ def test_a_delivery_of_many_is_taken_together_with_the_same_outcomes(nodes):
     ]
     assert answers[-1].outcome is Outcome.DUPLICATE
     assert {o.ack_outcome for o in _outbox(kr)} == {"accepted"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_outgoing_message_wakes_a_waiting_worker_on_postgresql(engine, request, tmp_path):
+    from opencustoms.store.repositories import outbox_waiter
+
+    with fresh_database(engine, request, tmp_path) as url:
+        db = make_engine(url)
+        try:
+            wait = outbox_waiter(db)
+            if engine == "sqlite":
+                assert wait is None  # the worker polls
+                return
+            assert wait is not None
+            wait(0.01)  # listening from now on
+            woken = threading.Event()
+
+            def waiting() -> None:
+                wait(60)  # ends at the notification, long before this
+                woken.set()
+
+            waiter = threading.Thread(target=waiting, daemon=True)
+            waiter.start()
+            now = datetime.now(UTC)
+            payload = {"authority": "KR-KCS", "number": "N-1", "revoked_at": "2026-06-02T03:00:00Z"}
+            envelope = Envelope(
+                "msg_1", "certificate.revoked", 1, "KR-NODE", "JP-NODE", now, payload, None, 1
+            )
+            with uow_factory(db)() as uow:
+                uow.outbox.add(Outgoing(envelope, now, now))
+                uow.commit()
+            waiter.join(timeout=30)
+            assert woken.is_set()
+        finally:
+            db.dispose()

@@ -55,7 +55,11 @@ class DeliveryWorker:
         ids: Callable[[str], str] = new_id,
         tick: Callable[[], object] | None = None,
         tick_every: float = 5.0,
+        wait: Callable[[float], None] | None = None,
     ) -> None:
+        # between rounds with nothing due: a wait that a new message ends (PostgreSQL's
+        # LISTEN), or a plain poll
+        self._wait = wait
         self._tick = tick  # the node's timers (gaps to pull, overdue verifications)
         self._tick_every = tick_every
         self._uow = uow
@@ -118,7 +122,10 @@ class DeliveryWorker:
                 stop.wait(min(30.0, idle * 2**failures))
                 continue
             if not attempted_now:
-                stop.wait(idle)
+                if self._wait is not None:
+                    self._wait(max(idle, 0.5))  # woken by a new message; retries polled
+                else:
+                    stop.wait(idle)
 
     def _deliver(
         self, receiver: str, partner: Partner | None, messages: Sequence[Outgoing]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -787,6 +788,34 @@ def _partner(row: Row[Any]) -> Partner:
     )
 
 
+OUTBOX_CHANNEL = "opencustoms_outbox"  # PostgreSQL's notification of new outgoing messages
+
+
+def outbox_waiter(engine: Engine) -> Callable[[float], None] | None:
+    """On PostgreSQL, a wait that ends when a transaction adds outgoing messages (LISTEN),
+    so that delivery starts at once instead of at the next poll; None elsewhere."""
+    if engine.dialect.name != "postgresql":
+        return None
+    import psycopg
+
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    state: dict[str, Any] = {}
+
+    def wait(seconds: float) -> None:
+        listener = state.get("connection")
+        try:
+            if listener is None or listener.closed:
+                listener = state["connection"] = psycopg.connect(url, autocommit=True)
+                listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            for _ in listener.notifies(timeout=seconds, stop_after=1):
+                break
+        except psycopg.Error:  # the server away: wait as a poll would, and connect again
+            state.pop("connection", None)
+            time.sleep(seconds)
+
+    return wait
+
+
 class SqlOutbox:
     def __init__(self, connection: Connection) -> None:
         self.s = connection
@@ -802,6 +831,8 @@ class SqlOutbox:
             self.s.execute(insert(t.outbox), rows[0] if len(rows) == 1 else rows)
         except IntegrityError:
             raise place_taken(outgoing[0].envelope) from None
+        if self.s.dialect.name == "postgresql":  # wakes the delivery workers at commit
+            self.s.exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
 
     def next_sequence(self, receiver: str, subject: str) -> int:
         q = t.outbox_sequences
