@@ -783,3 +783,34 @@ def test_acknowledgements_resends_counts_and_gaps(uow):
             ("bad signature",),
             T0,
         )
+
+
+def test_old_ids_are_forgotten_and_old_deliveries_archived(uow):
+    from datetime import timedelta
+
+    from opencustoms.exchange.envelope import Envelope
+    from opencustoms.exchange.inbox import Incoming, Reception
+    from opencustoms.exchange.outbox import Delivery, Outgoing
+
+    payload = {"authority": "KR-KCS", "number": "N-1", "revoked_at": "2026-06-02T03:00:00Z"}
+
+    def envelope(i, seq=1):
+        return Envelope(
+            f"msg_{i}", "certificate.revoked", 1, "KR-NODE", "JP-NODE", T0, payload, None, seq
+        )
+
+    later = T0 + timedelta(days=8)
+    with uow() as u:
+        u.inbox.add(Incoming(envelope("1"), "d", T0, Reception.APPLIED))
+        u.inbox.add(Incoming(envelope("2", 3), "d", T0, Reception.HELD))  # still waiting
+        u.inbox.add(Incoming(envelope("3"), "d", later, Reception.APPLIED))
+        u.outbox.add(Outgoing(envelope("4"), T0, T0, Delivery.DELIVERED, 1))
+        u.outbox.add(Outgoing(envelope("5", 2), T0, T0, Delivery.DEAD, 30))  # for an operator
+        u.commit()
+    with uow() as u:
+        assert u.inbox.forget(T0 + timedelta(days=7)) == 1
+        assert u.outbox.archive(T0 + timedelta(days=7)) == 1
+        u.commit()
+    with uow() as u:
+        assert sorted(i.envelope.id for i in u.inbox.all()) == ["msg_2", "msg_3"]
+        assert [o.envelope.id for o in u.outbox.all()] == ["msg_5"]

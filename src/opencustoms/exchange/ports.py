@@ -92,6 +92,10 @@ class OutboxRepository(Protocol):
         no message with that id (one partner cannot acknowledge another's)."""
         ...
 
+    def archive(self, before: datetime) -> int:
+        """Drop the messages delivered before `before` (their numbering goes on); how many."""
+        ...
+
     def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
         """Per state: how many messages, and the oldest one's creation time."""
         ...
@@ -153,6 +157,11 @@ class InboxRepository(Protocol):
 
     def counts(self) -> dict[Reception, int]:
         """How many messages kept, per state."""
+        ...
+
+    def forget(self, before: datetime) -> int:
+        """Drop the messages decided and received before `before` (held ones stay); how many.
+        A replay of one is refused for its time anyway."""
         ...
 
     def gaps(self, held_before: datetime, pulled_before: datetime) -> Sequence[tuple[str, str]]:

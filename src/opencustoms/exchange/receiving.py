@@ -375,8 +375,10 @@ class Receiver:
                 seq=seq,
                 subject=subject,
             )
+            # a message applied long ago, sent again after its id was forgotten (a pull):
+            # not applied twice, and not acknowledged again (its first ack stands)
             return self._settle(
-                uow, partner, envelope, now, _Applied(Reception.REJECTED, (reason,))
+                uow, partner, envelope, now, _Applied(Reception.REJECTED, (reason,)), ack=False
             )
         if seq > expected + MAX_AHEAD:
             reason = _finding(
@@ -461,12 +463,13 @@ class Receiver:
         envelope: Envelope,
         now: datetime,
         applied: _Applied,
+        ack: bool = True,
     ) -> _Applied:
         """Record what became of a kept message, and acknowledge it once it is decided."""
         done = applied.state is not Reception.HELD
         decided = Incoming(envelope, "", now, applied.state, applied.reasons, now if done else None)
         uow.inbox.save(decided)  # its state, reasons and time applied
-        if done and envelope.type.startswith("certificate.") and _carries(partner, "ack"):
+        if ack and done and envelope.type.startswith("certificate.") and _carries(partner, "ack"):
             self._acknowledge(uow, partner, envelope, applied, now)
         return applied
 

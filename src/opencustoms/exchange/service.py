@@ -23,7 +23,7 @@ from opencustoms.accounts.service import Context, audit_event
 from opencustoms.certificates.forms.loader import FormProfile
 from opencustoms.certificates.received import ReceivedCertificate
 from opencustoms.exchange.delivery import redriven
-from opencustoms.exchange.envelope import Envelope
+from opencustoms.exchange.envelope import REMEMBER_IDS, Envelope
 from opencustoms.exchange.inbox import Incoming, Reception
 from opencustoms.exchange.messages import check_payload, message_type
 from opencustoms.exchange.outbox import Delivery, Outgoing
@@ -42,7 +42,10 @@ from opencustoms.kernel.errors import N_, Conflict, DomainError, Finding, Invali
 from opencustoms.kernel.ids import new_id
 from opencustoms.observability import logger
 
-GAP_PULL_AFTER = timedelta(seconds=60)  # a held message's predecessor missing this long: pull
+GAP_PULL_AFTER = timedelta(seconds=60)
+# delivered messages are kept this long (the operators' view; a partner's pull re-sends
+# them), then archived; their numbering goes on
+KEEP_DELIVERED = timedelta(days=30)  # a held message's predecessor missing this long: pull
 
 log = logger("opencustoms.exchange")
 
@@ -318,6 +321,9 @@ class ExchangeService:
                         self._send(uow, partner, "certificate.pull", payload)
                         pulls.append((sender, subject))
                     uow.inbox.pulled(sender, subject, now)
+            # ids are remembered as long as a replay could be taken for new (envelope.py)
+            uow.inbox.forget(now - REMEMBER_IDS)
+            uow.outbox.archive(now - KEEP_DELIVERED)
             for case in uow.verifications.find(open_only=True, limit=1000):
                 if case.overdue(today) and case.overdue_alerted_at is None:
                     alerted = replace(case, overdue_alerted_at=now, version=case.version + 1)

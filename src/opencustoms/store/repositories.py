@@ -16,6 +16,7 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    delete,
     false,
     func,
     insert,
@@ -997,6 +998,13 @@ class SqlOutbox:
         )
         return cast(CursorResult[Any], done).rowcount == 1
 
+    def archive(self, before: datetime) -> int:
+        o = t.outbox
+        done = self.s.execute(
+            delete(o).where(o.c.state == Delivery.DELIVERED.value, o.c.next_attempt_at < before)
+        )
+        return int(cast(CursorResult[Any], done).rowcount)
+
     def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
         o = t.outbox
         query = select(o.c.state, func.count(), func.min(o.c.created_at)).group_by(o.c.state)
@@ -1292,6 +1300,13 @@ class SqlInbox:
         if state is not None:
             query = query.where(i.c.state == state.value)
         return [_incoming(r) for r in self.s.execute(query)]
+
+    def forget(self, before: datetime) -> int:
+        i = t.inbox
+        done = self.s.execute(
+            delete(i).where(i.c.received_at < before, i.c.state != Reception.HELD.value)
+        )
+        return int(cast(CursorResult[Any], done).rowcount)
 
     def counts(self) -> dict[Reception, int]:
         i = t.inbox

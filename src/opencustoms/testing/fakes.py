@@ -441,6 +441,16 @@ class FakeOutbox:
         )
         return True
 
+    def archive(self, before: datetime) -> int:
+        kept = [
+            o
+            for o in self.st.outbox
+            if not (o.state is Delivery.DELIVERED and o.next_attempt_at < before)
+        ]
+        gone = len(self.st.outbox) - len(kept)
+        self.st.outbox = kept
+        return gone
+
     def counts(self) -> dict[Delivery, tuple[int, datetime | None]]:
         found: dict[Delivery, tuple[int, datetime | None]] = {}
         for o in self.st.outbox:
@@ -557,6 +567,16 @@ class FakeInbox:
             ),
             None,
         )
+
+    def forget(self, before: datetime) -> int:
+        gone = [
+            k
+            for k, i in self.st.inbox.items()
+            if i.received_at < before and i.state is not Reception.HELD
+        ]
+        for k in gone:
+            del self.st.inbox[k]
+        return len(gone)
 
     def counts(self) -> dict[Reception, int]:
         found: dict[Reception, int] = {}

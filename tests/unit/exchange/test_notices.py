@@ -185,3 +185,27 @@ def test_notices_about_certificates_of_another_country_or_node_are_rejected(kr_j
         [kr.seal(replace(response, sender="KR-NODE", receiver="JP-NODE"))]
     )
     assert "no verification request msg_none" in answer.reasons[0].render()
+
+
+def test_ids_are_forgotten_after_seven_days_and_a_late_resend_is_not_applied_twice(kr_jp):
+    kr, jp = kr_jp
+    issued = _received_in_japan(kr, jp)
+    [sent] = _sent(kr, "certificate.issued")
+    jp.clock.advance(timedelta(days=8))
+    kr.clock.advance(timedelta(days=8))
+    jp.exchange.tick()
+    assert jp.state.inbox == {}  # decided and older than 7 days: forgotten
+    acks = len(_sent(jp, "ack"))
+    [again] = _deliver(kr, jp, [sent])  # the pull of a gap re-sends it, say
+    assert again.state is Reception.REJECTED
+    assert "applied already" in again.reasons[0].render()
+    assert len(_sent(jp, "ack")) == acks  # its first acknowledgement stands
+    assert jp.state.received[("KR-KCS", issued.number)].status.value == "issued"
+    # delivered messages are archived after 30 days; their numbering goes on
+    kr.state.outbox[0] = kr.state.outbox[0].__class__(
+        sent.envelope, sent.created_at, sent.next_attempt_at, Delivery.DELIVERED, 1
+    )
+    kr.clock.advance(timedelta(days=30))
+    kr.exchange.tick()
+    assert _sent(kr, "certificate.issued") == []
+    assert kr.state.outbox_sequences[("JP-NODE", f"KR-KCS/{issued.number}")] == 1
