@@ -72,7 +72,10 @@ class PartnerRegistry:
                 version=old.version + 1,
             )
             uow.partners.save(changed)
-            self._audit(uow, ctx, "partner.update", changed, partner_json(changed))
+            # the entry keeps what it was as well as what it became: the audit alone tells
+            # which URL or agreements were in force when
+            details = partner_json(changed) | {"before": partner_json(old)}
+            self._audit(uow, ctx, "partner.update", changed, details)
             uow.commit()
         return changed
 

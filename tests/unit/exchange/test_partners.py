@@ -123,6 +123,11 @@ def test_administrators_add_change_and_deactivate_partners_with_an_audit(registr
         ("partner.activate", "VN-NODE", "acc_admin"),
     ]
     assert state.audit[0].details["links"][1]["agreement"] == "rcep"
+    changed = state.audit[1].details  # what it became, and what it was
+    assert (changed["url"], changed["before"]["url"]) == (
+        "https://new.customs.gov.vn",
+        "https://node.customs.gov.vn",  # as stored: no trailing slash
+    )
 
 
 def test_only_administrators_manage_partners_officers_and_auditors_read(registry):
