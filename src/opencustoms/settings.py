@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from opencustoms.certificates.lifecycle import DEFAULT_NUMBER_FORMAT, check_number_format
+from opencustoms.i18n import _
 from opencustoms.kernel.dates import zone
 from opencustoms.kernel.errors import DomainError
 
@@ -118,11 +119,19 @@ def check_config_file(path: Path) -> list[str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
-        return [f"{path}: {type(e).__name__}"]
+        return [
+            _("%(path)s: cannot be read (%(reason)s)") % {"path": path, "reason": type(e).__name__}
+        ]
     except tomllib.TOMLDecodeError as e:
-        return [f"{path}: {e}"]
+        return [_("%(path)s: not TOML: %(reason)s") % {"path": path, "reason": e}]
     known = set(Settings.model_fields)
-    problems = [f"{path}: {name}: not a setting" for name in sorted(set(data) - known)]
+    problems = [
+        _("%(path)s: %(name)s is not a setting") % {"path": path, "name": name}
+        for name in sorted(set(data) - known)
+    ]
     if "key_passphrase" in data:
-        problems.append(f"{path}: key_passphrase: set OPENCUSTOMS_KEY_PASSPHRASE instead")
+        problems.append(
+            _("%(path)s: key_passphrase belongs in OPENCUSTOMS_KEY_PASSPHRASE, not in a file")
+            % {"path": path}
+        )
     return problems

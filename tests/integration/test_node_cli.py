@@ -7,7 +7,7 @@ def test_a_settings_file_with_a_typo_or_a_secret_is_refused_with_where(cli, tmp_
     config.write_text('node_id = "KR-NODE"\nnode_idd = "x"\nkey_passphrase = "secret"\n')
     code, _, err = cli("node", "serve", "--config", config)
     assert code == 2
-    assert "node_idd: not a setting" in err
+    assert "node_idd is not a setting" in err
     assert "OPENCUSTOMS_KEY_PASSPHRASE" in err
     config.write_text('node_id = "KR-NODE\n')
     code, _, err = cli("node", "serve", "--config", config)
