@@ -36,6 +36,40 @@ def test_administrators_manage_partners_and_officers_read_them(client, make_acto
     assert client.get("/api/v1/partners/CN-NODE", headers=officer.headers).status_code == 404
 
 
+def test_a_partner_changed_since_it_was_read_is_not_overwritten(client, make_actor):
+    admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
+    r = client.post("/api/v1/partners", json=VIETNAM, headers=admin.headers)
+    assert r.headers["etag"] == '"1"'
+    read = client.get("/api/v1/partners/VN-NODE", headers=admin.headers)
+    tag = read.headers["etag"]
+    assert tag == '"1"'
+    # two administrators read version 1; the first to write wins
+    r = client.put(
+        "/api/v1/partners/VN-NODE",
+        json=VIETNAM | {"name": "GDVC"},
+        headers=admin.headers | {"If-Match": tag},
+    )
+    assert (r.status_code, r.headers["etag"]) == (200, '"2"')
+    r = client.put(
+        "/api/v1/partners/VN-NODE",
+        json=VIETNAM | {"url": "http://127.0.0.1:8109"},
+        headers=admin.headers | {"If-Match": tag},
+    )
+    assert r.status_code == 412
+    assert r.headers["content-type"] == PROBLEM
+    assert r.json()["code"] == "exchange.partner_changed"
+    assert "at version 2, not 1" in r.json()["detail"]
+    shown = client.get("/api/v1/partners/VN-NODE", headers=admin.headers).json()
+    assert (shown["name"], shown["url"]) == ("GDVC", VIETNAM["url"])
+    r = client.put(
+        "/api/v1/partners/VN-NODE",
+        json=VIETNAM,
+        headers=admin.headers | {"If-Match": "yesterday"},
+    )
+    assert r.status_code == 400
+    assert "If-Match: yesterday is not a partner version" in r.json()["detail"]
+
+
 def test_a_bad_partner_is_a_problem_with_every_finding(client, make_actor):
     admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
     r = client.post(

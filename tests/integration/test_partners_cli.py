@@ -47,8 +47,14 @@ def test_partners_are_registered_changed_and_shown_with_their_node_keys(cli, tmp
     assert shown["node_keys"][0].startswith("VN-NODE-")
 
     partner.write_text(json.dumps(VIETNAM | {"url": "http://127.0.0.1:8103"}), encoding="utf-8")
-    changed = _json(cli("partners", "update", "VN-NODE", partner, "--json"))
+    changed = _json(cli("partners", "update", "VN-NODE", partner, "--if-version", "1", "--json"))
     assert (changed["url"], changed["version"]) == ("http://127.0.0.1:8103", 2)
+    code, out, _ = cli("partners", "show", "VN-NODE")
+    assert "active, version 2" in out
+    # a change prepared on version 1 would undo the one just made: refused, nothing changed
+    code, _, err = cli("partners", "update", "VN-NODE", partner, "--if-version", "1")
+    assert code == 2
+    assert "VN-NODE is at version 2, not 1" in err
     assert _json(cli("partners", "deactivate", "VN-NODE", "--json"))["active"] is False
     listed = _json(cli("partners", "list", "--json"))
     assert [(p["node"], p["active"], p["node_keys"]) for p in listed] == [("VN-NODE", False, 1)]

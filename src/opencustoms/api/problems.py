@@ -28,6 +28,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("Method not allowed"),
     409: N_("Conflict"),
+    412: N_("Precondition failed"),
     413: N_("Request too large"),
     500: N_("Internal server error"),
 }

@@ -61,12 +61,18 @@ def add(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
 def update(
     node: str = typer.Argument(..., help=_("The partner's node id.")),
     file: Path = FileArgument,
+    if_version: int | None = typer.Option(
+        None,
+        "--if-version",
+        min=1,
+        help=_("Change it only if it is still at this version (as `partners show` gave it)."),
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     data = _json(file)
     svc = migrated_services()
     try:
-        partner = svc.partners.update(OPERATOR, node, data)
+        partner = svc.partners.update(OPERATOR, node, data, if_version)
     finally:
         svc.close()
     _done(partner, as_json, _("Partner %(node)s (%(country)s) changed."))
@@ -137,7 +143,10 @@ def show(
         print_json(presenters.partner(partner) | {"node_keys": sorted(keys)})
         return
     state = _("active") if partner.active else _("deactivated")
-    out.print(f"{partner.node} ({partner.country}) — {partner.name} — {state}", markup=False)
+    version = _("version %(version)s") % {"version": partner.version}
+    out.print(
+        f"{partner.node} ({partner.country}) — {partner.name} — {state}, {version}", markup=False
+    )
     out.print(partner.url, markup=False)
     for link in partner.links:
         days = (

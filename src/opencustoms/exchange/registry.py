@@ -22,7 +22,7 @@ from opencustoms.exchange.partners import (
 )
 from opencustoms.exchange.ports import ExchangeUnitOfWork
 from opencustoms.kernel.dates import Clock
-from opencustoms.kernel.errors import N_, InvalidInput, NotFound
+from opencustoms.kernel.errors import N_, InvalidInput, NotFound, Stale
 from opencustoms.trust.keys import PublicKey
 
 
@@ -49,11 +49,24 @@ class PartnerRegistry:
             uow.commit()
         return partner
 
-    def update(self, ctx: Context, node: str, data: Any) -> Partner:
-        """Change a partner's name, URL or agreements; its node id and country stay."""
+    def update(self, ctx: Context, node: str, data: Any, if_version: int | None = None) -> Partner:
+        """Change a partner's name, URL or agreements; its node id and country stay.
+
+        With `if_version`, only the version the caller read is changed: two administrators
+        editing at once do not silently undo each other's change."""
         ctx.require(Permission.PARTNERS_MANAGE)
         with self._uow() as uow:
             old = self._get(uow, node)
+            if if_version is not None and if_version != old.version:
+                raise Stale.of(
+                    "exchange.partner_changed",
+                    N_(
+                        "Partner %(node)s is at version %(version)s, not %(expected)s: someone changed it since you read it. Read it again and make your change on that."
+                    ),
+                    node=old.node,
+                    version=old.version,
+                    expected=if_version,
+                )
             new = read_partner(data, self._agreements(), self._clock.now())
             if (new.node, new.country) != (old.node, old.country):
                 raise InvalidInput.of(

@@ -85,5 +85,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class Stale(Conflict):
+    """A change made on a version of a record that is no longer the current one."""
+
+    status = 412
+
+
 class Forbidden(DomainError):
     status = 403

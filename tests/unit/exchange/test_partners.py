@@ -18,7 +18,7 @@ from opencustoms.exchange.partners import (
 from opencustoms.exchange.registry import PartnerRegistry
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import FixedClock
-from opencustoms.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from opencustoms.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, Stale
 from opencustoms.testing.fakes import in_memory_uow
 from opencustoms.trust.keys import Algorithm, generate
 
@@ -93,6 +93,20 @@ def test_a_bad_partner_says_every_problem():
     ]
     with pytest.raises(InvalidInput, match="at least one agreement"):
         read_partner(VIETNAM | {"links": []}, KNOWN, NOW)
+
+
+def test_a_change_made_on_a_version_read_before_another_change_is_refused(registry):
+    partners, state = registry
+    admin = _actor(Role.CUSTOMS_ADMIN)
+    partners.add(admin, VIETNAM)
+    first = partners.update(admin, "VN-NODE", VIETNAM | {"name": "GDVC"}, if_version=1)
+    assert first.version == 2
+    with pytest.raises(Stale, match="VN-NODE is at version 2, not 1") as refused:
+        partners.update(admin, "VN-NODE", VIETNAM | {"url": "https://old.gov.vn"}, if_version=1)
+    assert refused.value.status == 412
+    kept = partners.get(admin, "VN-NODE")  # nothing changed, nothing audited
+    assert (kept.name, kept.url, kept.version) == ("GDVC", "https://node.customs.gov.vn", 2)
+    assert [a.action for a in state.audit] == ["partner.add", "partner.update"]
 
 
 def test_administrators_add_change_and_deactivate_partners_with_an_audit(registry):
