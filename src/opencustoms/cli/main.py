@@ -30,6 +30,7 @@ from opencustoms.cli import (
     node,
     origin,
     partners,
+    tariff,
 )
 from opencustoms.cli.common import fail_line, use_environment_locale
 from opencustoms.i18n import _
@@ -55,6 +56,7 @@ app.add_typer(cert.app, name="cert")
 app.add_typer(partners.app, name="partners")
 app.add_typer(node.app, name="node")
 app.add_typer(exchange.app, name="exchange")
+app.add_typer(tariff.app, name="tariff")
 app.command("demo", help=_("Migrate the database, load the demo data, take the tour, then serve."))(
     demo.demo
 )

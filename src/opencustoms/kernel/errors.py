@@ -66,6 +66,16 @@ class DomainError(Exception):
     def finding(self) -> Finding:
         return self.findings[0]
 
+    def under(self, path: str) -> Self:
+        """The same error with each finding's field placed under `path` ("items[2].freight")."""
+
+        def moved(f: Finding) -> Finding:
+            where = f"{path}.{f.field}" if f.field else path
+            params = {**f.params, "field": where} if "field" in f.params else f.params
+            return Finding(f.code, f.message, params, where, f.severity)
+
+        return type(self)(*(moved(f) for f in self.findings))
+
     @classmethod
     def of(cls, code: str, message: str, /, *, field: str | None = None, **params: Any) -> Self:
         # the field is also a parameter, so a message may name it: "%(field)s"

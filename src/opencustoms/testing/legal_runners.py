@@ -107,6 +107,71 @@ def certificates_validate(given: dict[str, Any], on: date) -> dict[str, Any]:
     }
 
 
+def clearance_duty(given: dict[str, Any], on: date) -> dict[str, Any]:
+    """Items assessed against the case's own schedule lines and exchange rates, under
+    Korea's shipped tax rules (or the case's `minimum`)."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from opencustoms.clearance.data import shipped_tax_rules
+    from opencustoms.clearance.duty import Goods, Incoterm, assess
+    from opencustoms.clearance.tariff import Unit, parse_schedule
+    from opencustoms.kernel.exchange import parse_rates
+    from opencustoms.kernel.money import Money
+
+    header = "code,edition,rate_type,valid_from,valid_to,duty,source\n"
+    lines = "".join(
+        f'{code},HS2017,{kind},2020-01-01,,"{duty}",case\n'
+        for code, kind, duty in (x.split(" ", 2) for x in given["schedule"])
+    )
+    rates = "valid_from,from_currency,to_currency,rate\n" + "".join(
+        f"{x}\n" for x in given.get("rates", [])
+    )
+
+    def money(text: Any) -> Money | None:
+        if text is None:
+            return None
+        amount, currency = str(text).split()
+        return Money(amount, currency)
+
+    try:
+        goods = [
+            Goods(
+                code=HsCode(str(i["code"]), "HS2017"),
+                rate_type=str(i.get("rate_type", "A")),
+                price=money(i["price"]),  # type: ignore[arg-type]
+                incoterm=Incoterm(str(i.get("incoterm", "CIF"))),
+                net_mass=Decimal(str(i.get("net_mass", "1"))),
+                freight=money(i.get("freight")),
+                insurance=money(i.get("insurance")),
+                post_arrival=money(i.get("post_arrival")),
+                quantity=Decimal(str(i["quantity"])) if "quantity" in i else None,
+                quantity_unit=Unit(str(i["unit"])) if "unit" in i else None,
+            )
+            for i in given["items"]
+        ]
+        rules = shipped_tax_rules()
+        if "minimum" in given:
+            rules = replace(rules, minimum_duty=Money(str(given["minimum"]), "KRW"))
+        found = assess(
+            goods,
+            on,
+            parse_schedule(header + lines, "case", "case", "1"),
+            parse_rates(rates, "case"),
+            rules,
+        )
+    except DomainError as e:
+        return {"error": e.code, "field": e.finding.field}
+    return {
+        "values": [str(x.customs_value.amount) for x in found.items],
+        "item_duty": [str(x.duty.amount) for x in found.items],
+        "item_vat": [str(x.vat.amount) for x in found.items],
+        "duty": str(found.duty.amount),
+        "vat": str(found.vat.amount),
+        "steps": [s.key for x in found.items for s in x.steps] + [s.key for s in found.steps],
+    }
+
+
 def _require_in_force(edition: str, on: date) -> None:
     """A case dated before its edition entered into force asks about law that did not apply."""
     ed = HsEdition.parse(edition)
@@ -125,4 +190,5 @@ RUNNERS: dict[str, Runner] = {
     "hs.search": hs_search,
     "origin.determine": origin_determine,
     "certificates.validate": certificates_validate,
+    "clearance.duty": clearance_duty,
 }

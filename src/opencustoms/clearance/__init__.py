@@ -1,0 +1,1 @@
+"""Clearance: import declarations, the tariff and duty, and the preference check."""
