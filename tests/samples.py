@@ -16,3 +16,15 @@ APPLICATION = read_certificate(
         if k not in {"number", "certification", "issue_date", "issue_place", "replaces"}
     }
 )
+
+# an item of an import declaration, as `clearance/goods_io.py` reads it
+CLEARANCE_ITEM = {
+    "hs_code": "3926.90.9000",
+    "rate_type": "FCN1",
+    "price": "1000",
+    "currency": "USD",
+    "incoterm": "FOB",
+    "freight": "120",
+    "insurance": "5",
+    "net_mass": "12.5",
+}

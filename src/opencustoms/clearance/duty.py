@@ -253,13 +253,13 @@ def _needs(what: str, incoterm: Incoterm) -> InvalidInput:
 
 
 def _quantity(goods: Goods, per: Unit) -> Decimal:
-    if per is Unit.KG:
+    if per is Unit.KG and goods.net_mass > 0:
         return goods.net_mass
-    if goods.quantity is None or goods.quantity_unit is not per:
+    if per is Unit.KG or goods.quantity is None or goods.quantity_unit is not per:
         raise InvalidInput.of(
             "duty.quantity_required",
             N_("The rate for %(code)s is per %(unit)s: declare the item's quantity in %(unit)s."),
-            field="quantity",
+            field="net_mass" if per is Unit.KG else "quantity",
             code=goods.code.dotted(),
             unit=per.value,
         )

@@ -23,7 +23,7 @@ from opencustoms.kernel.money import Currency, Money
 DEFAULT_EDITION = "HS2017"  # the dataset's codes (2020–21) are HS 2017
 
 
-def _finding(path: str, code: str, message: str, **params: Any) -> Finding:
+def finding_at(path: str, code: str, message: str, /, **params: Any) -> Finding:
     return Finding(code, message, {"field": path, **params}, path)
 
 
@@ -44,11 +44,11 @@ def number(value: Any, path: str, found: list[Finding], required: bool = True) -
     """A non-negative decimal from a string or an integer; a float is refused (it is inexact)."""
     if value is None or value == "":
         if required:
-            found.append(_finding(path, "input.required", N_("%(field)s: required")))
+            found.append(finding_at(path, "input.required", N_("%(field)s: required")))
         return None
     if isinstance(value, bool | float) or not isinstance(value, str | int):
         found.append(
-            _finding(
+            finding_at(
                 path,
                 "input.not_a_number",
                 N_('%(field)s: write the number as a string, e.g. "12.50"'),
@@ -61,7 +61,7 @@ def number(value: Any, path: str, found: list[Finding], required: bool = True) -
         result = Decimal("NaN")
     if not result.is_finite() or result < 0 or result >= Decimal(10) ** 15:
         found.append(
-            _finding(
+            finding_at(
                 path,
                 "input.not_a_number",
                 N_("%(field)s: '%(value)s' is not a number of 0 or more"),
@@ -76,7 +76,7 @@ def read_goods(data: Any, path: str) -> Goods:
     """The item's duty facts, or InvalidInput with every problem under `path`."""
     if not isinstance(data, dict):
         raise InvalidInput(
-            _finding(path, "input.not_an_object", N_("%(field)s: expected an object"))
+            finding_at(path, "input.not_an_object", N_("%(field)s: expected an object"))
         )
     found: list[Finding] = []
     code: HsCode | None = None
@@ -86,7 +86,7 @@ def read_goods(data: Any, path: str) -> Goods:
         found.extend(_at(e, f"{path}.hs_code"))
     rate_type = str(data.get("rate_type") or "").strip().upper()
     if not rate_type:
-        found.append(_finding(f"{path}.rate_type", "input.required", N_("%(field)s: required")))
+        found.append(finding_at(f"{path}.rate_type", "input.required", N_("%(field)s: required")))
     currency: Currency | None = None
     try:
         currency = Currency(str(data.get("currency", "")))
@@ -97,7 +97,7 @@ def read_goods(data: Any, path: str) -> Goods:
     except ValueError:
         incoterm = Incoterm.CIF
         found.append(
-            _finding(
+            finding_at(
                 f"{path}.incoterm",
                 "clearance.bad_incoterm",
                 N_("%(field)s: '%(value)s' is not an Incoterm 2020: one of %(terms)s"),
@@ -117,7 +117,7 @@ def read_goods(data: Any, path: str) -> Goods:
             unit = Unit(str(data["quantity_unit"]).strip().lower())
         except ValueError:
             found.append(
-                _finding(
+                finding_at(
                     f"{path}.quantity_unit",
                     "clearance.bad_unit",
                     N_("%(field)s: '%(value)s' is not a unit: u (pieces) or l (litres)"),
@@ -126,7 +126,7 @@ def read_goods(data: Any, path: str) -> Goods:
             )
     if quantity is not None and unit is None and "quantity_unit" not in data:
         found.append(
-            _finding(
+            finding_at(
                 f"{path}.quantity_unit",
                 "input.required",
                 N_("%(field)s: required with a quantity: u (pieces) or l (litres)"),

@@ -36,21 +36,16 @@ def read_rows(
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(columns):
-            raise InvalidInput(
-                Finding(
-                    "csv.bad_row",
-                    N_(
-                        "%(source)s, line %(line)s: expected %(expected)s columns, found %(found)s."
-                    ),
-                    {
-                        "source": source,
-                        "line": line,
-                        "expected": len(columns),
-                        "found": len(values),
-                    },
-                )
-            )
+            raise InvalidInput(bad_row(source, line, len(columns), len(values)))
         yield line, {c: v.strip() for c, v in zip(columns, values, strict=True)}
+
+
+def bad_row(source: str, line: int, expected: int, found: int) -> Finding:
+    return Finding(
+        "csv.bad_row",
+        N_("%(source)s, line %(line)s: expected %(expected)s columns, found %(found)s."),
+        {"source": source, "line": line, "expected": expected, "found": found},
+    )
 
 
 def at_line(error: InvalidInput, source: str, line: int, column: str) -> InvalidInput:

@@ -29,7 +29,7 @@ import pytest
 from opencustoms.kernel.errors import DomainError
 from opencustoms.reference.yamlstrict import load_yaml_text
 
-FILE_KEYS = {"subject", "source", "cases"}
+FILE_KEYS = {"subject", "source", "anchors", "cases"}  # anchors: YAML the cases share
 CASE_KEYS = {"name", "date", "input", "output"}
 
 

@@ -172,6 +172,27 @@ def clearance_duty(given: dict[str, Any], on: date) -> dict[str, Any]:
     }
 
 
+def clearance_validate(given: dict[str, Any], on: date) -> dict[str, Any]:
+    """A declaration (its JSON form, as YAML) validated on the case's date."""
+    from opencustoms.clearance.data import shipped_rate_types
+    from opencustoms.clearance.declaration import validate
+    from opencustoms.clearance.declaration_io import read_declaration
+
+    data = {**given["declaration"], "date": on.isoformat()}
+    if "item" in given:  # fields set over the first item
+        data["items"] = [{**data["items"][0], **given["item"]}, *data["items"][1:]]
+    try:
+        found = validate(read_declaration(data), shipped_rate_types(), on)
+    except DomainError as e:
+        return {"error": e.code, "fields": [f.field for f in e.findings]}
+    errors = [f for f in found if f.severity.value == "error"]
+    return {
+        "valid": not errors,
+        "codes": [f.code for f in found],
+        "fields": [f.field for f in found],
+    }
+
+
 def _require_in_force(edition: str, on: date) -> None:
     """A case dated before its edition entered into force asks about law that did not apply."""
     ed = HsEdition.parse(edition)
@@ -191,4 +212,5 @@ RUNNERS: dict[str, Runner] = {
     "origin.determine": origin_determine,
     "certificates.validate": certificates_validate,
     "clearance.duty": clearance_duty,
+    "clearance.validate": clearance_validate,
 }

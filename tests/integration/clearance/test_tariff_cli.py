@@ -6,6 +6,7 @@ import json
 import pytest
 
 from opencustoms.cli.main import run
+from tests.samples import CLEARANCE_ITEM
 
 
 @pytest.fixture
@@ -24,16 +25,7 @@ def cli(tmp_path, monkeypatch, capsys):
     return call
 
 
-ITEM = {
-    "hs_code": "3926.90.9000",
-    "rate_type": "FCN1",
-    "price": "1000",
-    "currency": "USD",
-    "incoterm": "FOB",
-    "freight": "120",
-    "insurance": "5",
-    "net_mass": "12.5",
-}
+ITEM = CLEARANCE_ITEM
 
 
 def test_a_codes_rates_are_shown_by_rate_type(cli):
