@@ -14,6 +14,14 @@ from sqlalchemy import Engine
 from opencustoms.accounts.service import AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
+from opencustoms.clearance.data import (
+    file_version,
+    shipped_rate_types,
+    shipped_schedule,
+    shipped_tax_rules,
+)
+from opencustoms.clearance.service import ClearanceService, Tariff
+from opencustoms.clearance.tariff import parse_schedule
 from opencustoms.exchange.delivery import RetryPolicy
 from opencustoms.exchange.node import NodeSigner
 from opencustoms.exchange.publish import OutboxPublisher
@@ -23,6 +31,7 @@ from opencustoms.exchange.service import ExchangeService
 from opencustoms.exchange.worker import DeliveryWorker
 from opencustoms.kernel.dates import Clock, ShiftedClock, SystemClock, zone
 from opencustoms.kernel.errors import N_, DomainError, Finding
+from opencustoms.kernel.exchange import ExchangeRateTable, parse_rates
 from opencustoms.kernel.nomenclature import Nomenclature
 from opencustoms.origin.agreements import AgreementCatalogue
 from opencustoms.origin.history import DeterminationHistory
@@ -50,6 +59,7 @@ class Services:
     exchange: ExchangeService
     signer: NodeSigner | None  # None: the node has no id, and sends nothing
     retry: RetryPolicy
+    clearance: ClearanceService
     uow: Callable[[], SqlUnitOfWork]
 
     def delivery_worker(self, client: httpx2.Client) -> DeliveryWorker:
@@ -126,8 +136,36 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
             NodeSigner(settings.node_id, keys, clock, passphrase) if settings.node_id else None
         ),
         retry=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+        clearance=ClearanceService(uow, clock, lambda: load_tariff(settings), office_zone),
         uow=uow,
     )
+
+
+def load_tariff(settings: Settings) -> Tariff:
+    """The tariff an assessment uses: the configured schedule and rates, or those shipped."""
+    schedule = shipped_schedule()
+    if settings.tariff_schedule is not None:
+        path = settings.tariff_schedule
+        text = _setting_file(path, "tariff_schedule")
+        schedule = parse_schedule(text, path.name, path.name, file_version(text))
+    rates = ExchangeRateTable([])
+    if settings.exchange_rates is not None:
+        path = settings.exchange_rates
+        rates = parse_rates(_setting_file(path, "exchange_rates"), path.name)
+    return Tariff(shipped_rate_types(), schedule, shipped_tax_rules(), rates)
+
+
+def _setting_file(path: Path, setting: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DomainError(
+            Finding(
+                "settings.unreadable_file",
+                N_("The file of setting %(setting)s, %(path)s, cannot be read (%(reason)s)."),
+                {"setting": setting, "path": str(path), "reason": type(e).__name__},
+            )
+        ) from None
 
 
 def imported_uk_folder(settings: Settings) -> Path:

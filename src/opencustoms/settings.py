@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         ge=5,
         le=3600,
     )
+    tariff_schedule: Path | None = Field(
+        default=None,
+        description="a tariff schedule CSV to assess with; unset: the schedule shipped "
+        "(derived from the customs declarations dataset)",
+    )
+    exchange_rates: Path | None = Field(
+        default=None,
+        description="the customs exchange rates CSV (valid_from,from_currency,to_currency,"
+        "rate); unset: only amounts in the national currency are assessed",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -8,8 +8,26 @@ from fastapi.testclient import TestClient
 from opencustoms import bootstrap
 from opencustoms.asgi import create_app
 from opencustoms.cli.main import run
+from opencustoms.store.db import make_engine
+from opencustoms.store.repositories import uow_factory
+from opencustoms.testing.fakes import in_memory_uow
+from tests.conftest import ENGINES, fresh_database
 
 KEY_PASSPHRASE = "a long operator passphrase"
+
+
+@pytest.fixture(params=["fake", *ENGINES])
+def uow(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A unit-of-work factory over the in-memory fakes, then each real engine: a contract
+    test passes for all of them."""
+    if request.param == "fake":
+        factory, _ = in_memory_uow()
+        yield factory
+        return
+    with fresh_database(request.param, request, tmp_path) as url:
+        engine = make_engine(url)
+        yield uow_factory(engine)
+        engine.dispose()
 
 
 @pytest.fixture

@@ -183,6 +183,38 @@ ROUTES = {
         "role": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
         "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
     },
+    ("POST", "/api/v1/declarations"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("POST", "/api/v1/declarations/batch"): {
+        "role": (OrgKind.BROKER, Role.BROKER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/declarations"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/declarations/{declaration}"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+    },
+    ("GET", "/api/v1/declarations/{declaration}/history"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/amend"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/cancel"): {
+        "role": (OrgKind.BROKER, Role.BROKER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("GET", "/api/v1/declaration-rejections"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
 }
 
 BODIES = {
@@ -221,6 +253,10 @@ BODIES = {
         "questions": ["Origin?"],
     },
     ("POST", "/api/v1/exchange/verifications/{request_id}/answer"): {"outcome": "confirmed"},
+    ("POST", "/api/v1/declarations"): {},
+    ("POST", "/api/v1/declarations/batch"): {"declarations": [{}]},
+    ("POST", "/api/v1/declarations/{declaration}/amend"): {"declaration": {}, "reason": "x"},
+    ("POST", "/api/v1/declarations/{declaration}/cancel"): {"reason": "x"},
 }
 
 
@@ -233,6 +269,7 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         .replace("{node}", "VN-NODE")
         .replace("{message_id}", "msg_none")
         .replace("{request_id}", "msg_none")
+        .replace("{declaration}", "dcl_none")
     )
     if method == "GET":
         return client.get(

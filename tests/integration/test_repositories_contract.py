@@ -22,24 +22,8 @@ from opencustoms.kernel.countries import Country
 from opencustoms.kernel.errors import Conflict
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
-from opencustoms.store.db import make_engine
-from opencustoms.store.repositories import uow_factory
-from opencustoms.testing.fakes import in_memory_uow
-from tests.conftest import ENGINES, fresh_database
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["fake", *ENGINES])
-def uow(request, tmp_path):
-    if request.param == "fake":
-        factory, _ = in_memory_uow()
-        yield factory
-        return
-    with fresh_database(request.param, request, tmp_path) as url:
-        engine = make_engine(url)
-        yield uow_factory(engine)
-        engine.dispose()
 
 
 def _org(i: str, kind=OrgKind.IMPORTER) -> Organisation:

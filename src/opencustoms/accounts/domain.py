@@ -66,10 +66,16 @@ class Permission(StrEnum):
     EXCHANGE_NOTIFY = "exchange:notify"
     EXCHANGE_ANSWER = "exchange:answer"  # the issuing side: answer a verification request
     EXCHANGE_OPERATE = "exchange:operate"  # re-drive dead-lettered messages
+    DECLARATION_LODGE = "declarations:lodge"  # lodge, amend, cancel: importers and brokers
+    DECLARATION_READ = "declarations:read"  # one's own, or (with ALL) every one
+    DECLARATION_ALL = "declarations:all"  # customs staff see every declaration lodged here
 
 
 PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
 _EVERY_ACCOUNT = PUBLIC_PERMISSIONS | {Permission.ACCOUNT_SELF_READ, Permission.ORG_READ}
+
+_DECLARE = frozenset({Permission.DECLARATION_LODGE, Permission.DECLARATION_READ})
+_CUSTOMS_READ = frozenset({Permission.DECLARATION_READ, Permission.DECLARATION_ALL})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMS_ADMIN: _EVERY_ACCOUNT
@@ -81,11 +87,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PARTNERS_MANAGE,
         Permission.EXCHANGE_READ,
         Permission.EXCHANGE_OPERATE,
-    },
+    }
+    | _CUSTOMS_READ,
     Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT
-    | {Permission.PARTNERS_READ, Permission.EXCHANGE_READ, Permission.EXCHANGE_NOTIFY},
+    | {Permission.PARTNERS_READ, Permission.EXCHANGE_READ, Permission.EXCHANGE_NOTIFY}
+    | _CUSTOMS_READ,
     Role.AUDITOR: _EVERY_ACCOUNT
-    | {Permission.AUDIT_READ, Permission.PARTNERS_READ, Permission.EXCHANGE_READ},
+    | {Permission.AUDIT_READ, Permission.PARTNERS_READ, Permission.EXCHANGE_READ}
+    | _CUSTOMS_READ,
     Role.ISSUING_OFFICER: _EVERY_ACCOUNT
     | {
         Permission.ORIGIN_DETERMINATIONS,
@@ -96,8 +105,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
     Role.EXPORTER: _EVERY_ACCOUNT
     | {Permission.ORIGIN_DETERMINATIONS, Permission.CERT_APPLY, Permission.CERT_READ},
-    Role.IMPORTER: _EVERY_ACCOUNT | {Permission.MANDATE_GRANT, Permission.MANDATE_READ},
-    Role.BROKER: _EVERY_ACCOUNT | {Permission.MANDATE_READ},
+    Role.IMPORTER: _EVERY_ACCOUNT | {Permission.MANDATE_GRANT, Permission.MANDATE_READ} | _DECLARE,
+    Role.BROKER: _EVERY_ACCOUNT | {Permission.MANDATE_READ} | _DECLARE,
 }
 
 # Which roles an account may hold in which kind of organisation.

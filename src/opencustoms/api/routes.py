@@ -3,6 +3,7 @@
 from opencustoms.api import (
     audit,
     certificates,
+    clearance,
     exchange,
     hs,
     ops,
@@ -21,4 +22,5 @@ ROUTERS = [
     partners.router,
     exchange.router,
     exchange.staff,
+    clearance.router,
 ]

@@ -27,7 +27,7 @@ from opencustoms.kernel.hs import IN_FORCE_FROM, HsEdition
 UNKNOWN_COUNTRY = "ZZ"  # ISO 3166 user-assigned; customs code lists use it for "unknown"
 MAX_ITEMS = 999  # a declaration's item numbers run to three digits
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/\-]{0,34}")
-_PARTY = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,34}")
+_PARTY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}")  # trader codes, or this node's org ids
 _CODE = re.compile(r"[A-Z0-9]{1,3}")
 
 # UN/ECE Recommendation 19 modes by the first digit of Korea's two-digit transport code
@@ -121,7 +121,7 @@ def validate(declaration: Declaration, rate_types: RateTypes, today: date) -> li
                     name,
                     "declaration.bad_party",
                     N_(
-                        "%(field)s: '%(value)s' is not a trader id: letters, digits and '-', at most 35"
+                        "%(field)s: '%(value)s' is not a trader id: letters, digits, '_' and '-', at most 40"
                     ),
                     value=(value or "")[:40],
                 )
@@ -138,7 +138,9 @@ def validate(declaration: Declaration, rate_types: RateTypes, today: date) -> li
                 )
             )
     if d.transport_mode is not None and (
-        len(d.transport_mode) != 2 or d.transport_mode[0] not in TRANSPORT_MODES
+        len(d.transport_mode) != 2
+        or not d.transport_mode.isdigit()
+        or d.transport_mode[0] not in TRANSPORT_MODES
     ):
         found.append(
             _error(
@@ -302,6 +304,18 @@ def _item(item: Item, path: str, on: date, rate_types: RateTypes) -> list[Findin
                 origin=item.origin,
                 rate_type=rate_type.code,
                 agreement=rate_type.agreement,
+                date=on.isoformat(),
+            )
+        )
+    if item.proof is not None and item.proof.issued_on and item.proof.issued_on > on:
+        found.append(
+            _error(
+                f"{path}.proof.issued_on",
+                "declaration.proof_issued_later",
+                N_(
+                    "%(field)s: a proof issued on %(issued)s is not held when declaring on %(date)s"
+                ),
+                issued=item.proof.issued_on.isoformat(),
                 date=on.isoformat(),
             )
         )

@@ -133,6 +133,25 @@ def _country(value: Any, path: str, found: list[Finding]) -> str:
         return ""
 
 
+def _optional_text(
+    data: dict[str, Any], key: str, path: str, most: int, found: list[Finding]
+) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > most:
+        found.append(
+            _finding(
+                path,
+                "input.bad_text",
+                N_("%(field)s: text of at most %(most)s characters"),
+                most=most,
+            )
+        )
+        return None
+    return value.strip() or None
+
+
 def _proof(data: Any, path: str, found: list[Finding]) -> ProofOfOrigin | None:
     if data is None:
         return None
@@ -153,7 +172,8 @@ def _proof(data: Any, path: str, found: list[Finding]) -> ProofOfOrigin | None:
             )
         )
         return None
-    reference = str(data.get("reference") or "").strip()
+    raw_reference = data.get("reference")
+    reference = raw_reference.strip() if isinstance(raw_reference, str) else ""
     if not reference or len(reference) > 64:
         found.append(
             _finding(
@@ -192,8 +212,8 @@ def _item(data: Any, index: int, found: list[Finding]) -> Item | None:
     origin = _country(data.get("origin"), f"{path}.origin", found)
     departure = _country(data.get("departure") or data.get("origin"), f"{path}.departure", found)
     proof = _proof(data.get("proof"), f"{path}.proof", found)
-    marking = str(data.get("origin_marking") or "").strip()[:4] or None
-    description = str(data.get("description") or "").strip()[:MAX_TEXT] or None
+    marking = _optional_text(data, "origin_marking", f"{path}.origin_marking", 4, found)
+    description = _optional_text(data, "description", f"{path}.description", MAX_TEXT, found)
     if goods is None:
         return None
     return Item(index + 1, goods, origin, departure, marking, description, proof)
@@ -258,7 +278,7 @@ def declaration_json(d: Declaration) -> dict[str, Any]:
     """The JSON form `read_declaration` reads back: what is stored and shown."""
 
     def amount(money: Any) -> str | None:
-        return None if money is None else str(money.amount)
+        return None if money is None else format(money.amount, "f")
 
     return {
         "reference": d.reference,
@@ -285,8 +305,8 @@ def declaration_json(d: Declaration) -> dict[str, Any]:
                 "freight": amount(i.goods.freight),
                 "insurance": amount(i.goods.insurance),
                 "post_arrival": amount(i.goods.post_arrival),
-                "net_mass": str(i.goods.net_mass),
-                "quantity": None if i.goods.quantity is None else str(i.goods.quantity),
+                "net_mass": format(i.goods.net_mass, "f"),
+                "quantity": None if i.goods.quantity is None else format(i.goods.quantity, "f"),
                 "quantity_unit": i.goods.quantity_unit.value if i.goods.quantity_unit else None,
                 "origin": i.origin,
                 "departure": i.departure,
@@ -337,11 +357,8 @@ def read_dataset_csv(text: str, source: str) -> Iterator[tuple[int, Declaration 
 
 def _row_json(row: list[str], extra: tuple[str, ...]) -> dict[str, Any]:
     data: dict[str, Any] = dict(zip(_FIELDS, row[:12], strict=True))
-    code = row[12]
-    if code.isdigit() and len(code) in (5, 7, 9):  # spreadsheets dropped a leading zero
-        code = "0" + code
     item: dict[str, Any] = {
-        "hs_code": code,
+        "hs_code": row[12],
         "hs_edition": "HS2017",
         "departure": row[13],
         "origin": row[14],

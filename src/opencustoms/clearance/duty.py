@@ -144,7 +144,7 @@ class Assessment:
 
 
 def _text(money: Money) -> str:
-    return f"{money.amount:,f} {money.currency.code}"
+    return f"{money.amount.normalize():,f} {money.currency.code}"
 
 
 def _convert(

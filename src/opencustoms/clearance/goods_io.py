@@ -11,7 +11,8 @@ declaration's goods item carries these fields among its others.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from opencustoms.clearance.duty import Goods, Incoterm
@@ -21,6 +22,9 @@ from opencustoms.kernel.hs import HsCode
 from opencustoms.kernel.money import Currency, Money
 
 DEFAULT_EDITION = "HS2017"  # the dataset's codes (2020–21) are HS 2017
+# plain digits, or thousands separated by commas ("1,250.50"), never a sign or an exponent
+NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,18})?")
+MAX_NUMBER = Decimal(10) ** 12  # far above any price, mass or quantity declared
 
 
 def finding_at(path: str, code: str, message: str, /, **params: Any) -> Finding:
@@ -55,21 +59,37 @@ def number(value: Any, path: str, found: list[Finding], required: bool = True) -
             )
         )
         return None
-    try:
-        result = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        result = Decimal("NaN")
-    if not result.is_finite() or result < 0 or result >= Decimal(10) ** 15:
+    text = str(value).strip()
+    if not NUMBER.fullmatch(text):
         found.append(
             finding_at(
                 path,
                 "input.not_a_number",
-                N_("%(field)s: '%(value)s' is not a number of 0 or more"),
-                value=str(value)[:32],
+                N_(
+                    "%(field)s: '%(value)s' is not a number of 0 or more: digits, a point and up to 18 decimals, e.g. 1250.50"
+                ),
+                value=text[:32],
+            )
+        )
+        return None
+    result = Decimal(text.replace(",", ""))
+    if result >= MAX_NUMBER:
+        found.append(
+            finding_at(
+                path, "input.too_large", N_("%(field)s: %(value)s is too large"), value=text[:32]
             )
         )
         return None
     return result
+
+
+def national_code(value: Any) -> str:
+    """The code as written, with the leading zero spreadsheets drop put back: Korea's codes
+    have ten digits, so `901211000` is 0901.21.1000 (a code starting 0 keeps its length)."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) in (5, 7, 9) and text[0] != "0":
+        return "0" + text
+    return text
 
 
 def read_goods(data: Any, path: str) -> Goods:
@@ -81,7 +101,9 @@ def read_goods(data: Any, path: str) -> Goods:
     found: list[Finding] = []
     code: HsCode | None = None
     try:
-        code = HsCode(str(data.get("hs_code", "")), str(data.get("hs_edition") or DEFAULT_EDITION))
+        code = HsCode(
+            national_code(data.get("hs_code")), str(data.get("hs_edition") or DEFAULT_EDITION)
+        )
     except InvalidInput as e:
         found.extend(_at(e, f"{path}.hs_code"))
     rate_type = str(data.get("rate_type") or "").strip().upper()

@@ -40,6 +40,7 @@ class RateType:
     agreement: str | None = None  # the origin profile's id where there is one: "kcfta"
     origins: frozenset[str] = frozenset()  # countries whose goods may claim it (FTA)
     origins_until: tuple[tuple[str, date], ...] = ()  # a country's last day, e.g. GB in FEU1
+    valid_from: date | None = None  # the agreement's entry into force, where the data says
     proofs: tuple[ProofType, ...] = ()
     cite: str = ""
     verified: bool = True  # False: cited from a text not in the shared legal folder
@@ -49,7 +50,7 @@ class RateType:
         return self.kind is RateKind.FTA
 
     def may_claim(self, origin: str, on: date) -> bool:
-        if origin not in self.origins:
+        if origin not in self.origins or (self.valid_from is not None and on < self.valid_from):
             return False
         return all(day >= on for country, day in self.origins_until if country == origin)
 
@@ -85,7 +86,9 @@ class RateTypes:
 
 
 _TYPE_FIELDS = {"code", "name", "kind"}
-_TYPE_OPTIONAL = {"agreement", "origins", "origins_until", "proofs", "cite", "verified"}
+_TYPE_OPTIONAL = {
+    "agreement", "origins", "origins_until", "valid_from", "proofs", "cite", "verified"
+}  # fmt: skip
 
 
 def _rate_type(node: Node) -> RateType:
@@ -105,11 +108,20 @@ def _rate_type(node: Node) -> RateType:
             raise item.error("'%(value)s' is not an ISO 3166 country", value=item.text()) from None
     until: list[tuple[str, date]] = []
     if "origins_until" in f:
-        for key, value in f["origins_until"].node.value:
+        pairs = f["origins_until"].node.value
+        if not isinstance(pairs, list) or not all(isinstance(p, tuple) for p in pairs):
+            raise f["origins_until"].error("expected COUNTRY: YYYY-MM-DD")
+        for key, value in pairs:
             try:
-                until.append((Country(str(key.value)).alpha2, date.fromisoformat(value.value)))
-            except (InvalidInput, ValueError):
+                until.append((Country(str(key.value)).alpha2, date.fromisoformat(str(value.value))))
+            except (InvalidInput, ValueError, TypeError, AttributeError):
                 raise Node(key, node.source).error("expected COUNTRY: YYYY-MM-DD") from None
+    valid_from = None
+    if "valid_from" in f:
+        try:
+            valid_from = date.fromisoformat(f["valid_from"].text())
+        except ValueError:
+            raise f["valid_from"].error("expected a date as YYYY-MM-DD") from None
     proofs: list[ProofType] = []
     for item in f["proofs"].sequence() if "proofs" in f else []:
         try:
@@ -127,6 +139,7 @@ def _rate_type(node: Node) -> RateType:
         agreement=f["agreement"].text() if "agreement" in f else None,
         origins=frozenset(origins),
         origins_until=tuple(until),
+        valid_from=valid_from,
         proofs=tuple(proofs),
         cite=" ".join(f["cite"].text().split()) if "cite" in f else "",
         verified=f["verified"].boolean() if "verified" in f else True,
@@ -140,7 +153,7 @@ def read_rate_types(text: str, source: str) -> RateTypes:
     duplicate = next((c for c in codes if codes.count(c) > 1), None)
     if duplicate:
         raise f["types"].error("rate type %(code)s is listed twice", code=duplicate)
-    basic = f["basic"].text()
+    basic = f["basic"].text().upper()
     if basic not in codes:
         raise f["basic"].error("the basic rate type %(code)s is not listed", code=basic)
     return RateTypes(types, f["country"].text(), basic, source)

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from opencustoms.kernel.csvtext import at_line, read_rows
@@ -93,18 +93,23 @@ def _bad_duty(text: str) -> InvalidInput:
     )
 
 
+_RATE_NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,9})(?:\.[0-9]{1,6})?")
+
+
 def _simple(text: str, whole: str) -> AdValorem | Specific:
     part = text.strip()
     try:
         if part.endswith("%"):
-            percent = Decimal(part[:-1].strip())
-            if not percent.is_finite() or not 0 <= percent <= 1000:
+            number = part[:-1].strip()
+            if not _RATE_NUMBER.fullmatch(number) or Decimal(number) > 1000:
                 raise _bad_duty(whole)
-            return AdValorem(percent)
+            return AdValorem(Decimal(number))
         amount, _, unit = part.partition("/")
         number, _, currency = amount.strip().partition(" ")
+        if not _RATE_NUMBER.fullmatch(number):
+            raise _bad_duty(whole)
         return Specific(Money(number.replace(",", ""), currency.strip()), Unit(unit.strip()))
-    except (InvalidOperation, ValueError, InvalidInput):
+    except (ValueError, InvalidInput):
         raise _bad_duty(whole) from None
 
 
@@ -156,29 +161,32 @@ class Schedule:
         return sum(len(v) for v in self._lines.values())
 
     def line(self, code: HsCode, rate_type: str, on: date) -> TariffLine:
-        """The line in force for the code (or a shorter code above it), or NotFound saying why."""
-        digits = code.digits
-        for length in (10, 8, 6, 4):
-            if length <= len(digits):
-                found = self._at(digits[:length], code.edition, rate_type, on)
-                if found is not None:
-                    return found
-        below = self._below(code, rate_type, on)
-        if below:
-            duties = {str(x.duty) for x in below}
-            if len(duties) == 1:
-                return below[0]
-            raise NotFound.of(
-                "tariff.ambiguous_code",
-                N_(
-                    "%(code)s has national lines with different %(rate_type)s rates on %(on)s (%(codes)s): declare the national code."
-                ),
-                field="code",
-                code=code.dotted(),
-                rate_type=rate_type,
-                on=on.isoformat(),
-                codes=", ".join(x.code.digits for x in below[:8]),
-            )
+        """The line in force for the code (or a shorter code above it), or NotFound saying why.
+
+        A code with longer codes under it in the schedule (an HS-6 code over national
+        lines) answers only if every one of them has the same duty under the rate type."""
+        under = self._under(code)
+        if not under:
+            found = self._resolve(code.digits, code.edition, rate_type, on)
+            if found is not None:
+                return found
+        else:
+            resolved = [self._resolve(d, code.edition, rate_type, on) for d in under]
+            lines = [x for x in resolved if x is not None]
+            if lines and len(lines) == len(resolved) and len({str(x.duty) for x in lines}) == 1:
+                return lines[0]
+            if lines:
+                raise NotFound.of(
+                    "tariff.ambiguous_code",
+                    N_(
+                        "%(code)s has national lines with different %(rate_type)s rates on %(on)s (%(codes)s): declare the national code."
+                    ),
+                    field="hs_code",
+                    code=code.dotted(),
+                    rate_type=rate_type,
+                    on=on.isoformat(),
+                    codes=", ".join(under[:8]) + (", ..." if len(under) > 8 else ""),
+                )
         raise NotFound.of(
             "tariff.no_rate",
             N_(
@@ -214,15 +222,25 @@ class Schedule:
         line = self._lines[key][i - 1]
         return line if line.applies_on(on) else None
 
-    def _below(self, code: HsCode, rate_type: str, on: date) -> list[TariffLine]:
-        start = bisect.bisect_left(self._codes, (code.edition, code.digits))
-        found: list[TariffLine] = []
+    def _resolve(
+        self, digits: str, edition: HsEdition, rate_type: str, on: date
+    ) -> TariffLine | None:
+        """The line of the code itself, else of the nearest shorter code above it."""
+        for length in (10, 8, 6, 4):
+            if length <= len(digits):
+                found = self._at(digits[:length], edition, rate_type, on)
+                if found is not None:
+                    return found
+        return None
+
+    def _under(self, code: HsCode) -> list[str]:
+        """The schedule's codes longer than `code` and under it, of any rate type."""
+        start = bisect.bisect_right(self._codes, (code.edition, code.digits))
+        found: list[str] = []
         for edition, digits in self._codes[start:]:
             if edition != code.edition or not digits.startswith(code.digits):
                 break
-            line = self._at(digits, edition, rate_type, on)
-            if line is not None:
-                found.append(line)
+            found.append(digits)
         return found
 
 
@@ -243,7 +261,7 @@ def _cell(source: str, line: int, column: str, value: str, expected: str) -> Inv
                 "line": line,
                 "column": column,
                 "value": value[:60],
-                "expected": expected,
+                "expected": Finding("tariff.expected", expected),  # translated with the rest
             },
         )
     )
@@ -259,10 +277,12 @@ def parse_schedule(text: str, source: str, name: str, version: str) -> Schedule:
     seen: dict[tuple[str, HsEdition, str], list[tuple[int, TariffLine]]] = defaultdict(list)
     for number, row in read_rows(text, source, SCHEDULE_COLUMNS):
         digits = row["code"]
-        if digits.isdigit() and len(digits) in (5, 7, 9):
-            digits = "0" + digits
+        if digits.isascii() and digits.isdigit() and len(digits) in (5, 7, 9) and digits[0] != "0":
+            digits = "0" + digits  # as spreadsheets drop it: Korea's codes have ten digits
+        if not row["edition"]:
+            raise _cell(source, number, "edition", "", N_("an HS edition, e.g. HS2017"))
         try:
-            code = HsCode(digits, row["edition"] or None)
+            code = HsCode(digits, row["edition"])
         except InvalidInput as e:
             raise at_line(e, source, number, "code") from None
         if len(code.digits) < 6:

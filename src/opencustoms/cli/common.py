@@ -91,6 +91,17 @@ def read_text(path: Path) -> str:
         fail(_("Cannot read %(path)s: %(reason)s") % {"path": path, "reason": type(e).__name__})
 
 
+def read_json_file(path: Path) -> Any:
+    """A JSON file's value, or one line saying why it is not JSON (exit 2)."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        fail(_("%(file)s is not JSON: %(reason)s") % {"file": path, "reason": e.msg})
+    except (ValueError, RecursionError) as e:  # too deep, or a number too long to read
+        fail(_("%(file)s is not JSON: %(reason)s") % {"file": path, "reason": type(e).__name__})
+
+
 def write_file(path: Path, data: object) -> None:
     """Write bytes as they are, anything else as indented UTF-8 JSON; or say why not (exit 2)."""
     try:

@@ -23,6 +23,7 @@ from opencustoms.cli import (
     authority,
     cert,
     db,
+    declare,
     demo,
     exchange,
     hs,
@@ -57,6 +58,7 @@ app.add_typer(partners.app, name="partners")
 app.add_typer(node.app, name="node")
 app.add_typer(exchange.app, name="exchange")
 app.add_typer(tariff.app, name="tariff")
+app.add_typer(declare.app, name="declare")
 app.command("demo", help=_("Migrate the database, load the demo data, take the tour, then serve."))(
     demo.demo
 )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from opencustoms.clearance.data import shipped_rate_types, shipped_schedule, shipped_tax_rules
+from opencustoms.clearance.data import (
+    file_version,
+    shipped_rate_types,
+    shipped_schedule,
+    shipped_tax_rules,
+)
 from opencustoms.clearance.duty import Assessment, assess
-from opencustoms.clearance.goods_io import DEFAULT_EDITION, read_goods
+from opencustoms.clearance.goods_io import DEFAULT_EDITION, national_code, read_goods
 from opencustoms.clearance.rate_types import RateKind, RateType
 from opencustoms.clearance.tariff import Schedule, parse_schedule
-from opencustoms.cli.common import JsonOption, fail, out, print_json, read_text
+from opencustoms.cli.common import JsonOption, fail, out, print_json, read_json_file, read_text
 from opencustoms.i18n import _
 from opencustoms.kernel.dates import legal_date, parse_legal_date, zone
 from opencustoms.kernel.errors import N_, Finding, InvalidInput
@@ -37,7 +41,8 @@ RatesOption = typer.Option(
 def _schedule(path: Path | None) -> Schedule:
     if path is None:
         return shipped_schedule()
-    return parse_schedule(read_text(path), path.name, path.name, "file")
+    text = read_text(path)
+    return parse_schedule(text, path.name, path.name, file_version(text))
 
 
 def _rates(path: Path | None) -> ExchangeRateTable:
@@ -60,7 +65,7 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     table = _schedule(schedule)
-    hs = HsCode(code, edition)
+    hs = HsCode(national_code(code), edition)
     day = _day(on)
     lines = [table.line(hs, rate_type.upper(), day)] if rate_type else table.rates(hs, day)
     types = shipped_rate_types()
@@ -125,10 +130,7 @@ def quote(
     rates: Path | None = RatesOption,
     as_json: bool = JsonOption,
 ) -> None:
-    try:
-        data = json.loads(read_text(file))
-    except json.JSONDecodeError as e:
-        fail(_("%(file)s is not JSON: %(reason)s") % {"file": file, "reason": e.msg})
+    data = read_json_file(file)
     if not isinstance(data, dict) or not isinstance(data.get("items"), list) or not data["items"]:
         raise InvalidInput.of(
             "clearance.bad_quote",

@@ -17,7 +17,7 @@ def read_rows(
     text: str, source: str, columns: Sequence[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) for a CSV whose header must be exactly `columns`."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))  # a BOM from a spreadsheet
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != list(columns):
         raise InvalidInput(

@@ -54,6 +54,7 @@ from opencustoms.certificates.received import (
     received_changed,
     received_taken,
 )
+from opencustoms.clearance.ports import DeclarationRepository
 from opencustoms.exchange.envelope import envelope_json, read_envelope
 from opencustoms.exchange.inbox import (
     Incoming,
@@ -94,6 +95,7 @@ from opencustoms.origin.records import (
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
+from opencustoms.store.clearance import SqlDeclarations
 from opencustoms.trust.keys import Algorithm, PublicKey
 from opencustoms.trust.ports import KeyRepository
 
@@ -1475,6 +1477,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     inbox: InboxRepository
     verifications: VerificationRepository
+    declarations: DeclarationRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -1492,6 +1495,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(c)
         self.inbox = SqlInbox(c)
         self.verifications = SqlVerifications(c)
+        self.declarations = SqlDeclarations(c)
         return self
 
     def __exit__(

@@ -354,3 +354,57 @@ Index("ix_verifications_state", verifications.c.state, verifications.c.reply_by)
 
 Index("ix_certificates_created_at", certificates.c.created_at)
 Index("ix_audit_events_at", audit_events.c.at)
+
+# Import declarations: the declaration as lodged and its assessment (JSON documents), the
+# columns the node finds them by, every change as an event, and the rejections.
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("reference", String(40), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("declared_on", Date, nullable=False),
+    Column("office", String(8), nullable=False),
+    Column("importer", String(40), nullable=False),
+    Column("declarant", String(40), nullable=False),
+    Column("lodged_by", String(40), nullable=True),
+    Column("lodged_by_org", String(40), nullable=True),
+    Column("lodged_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("assessment", JSON, nullable=False),
+    UniqueConstraint("reference", name="uq_declarations_reference"),
+)
+Index("ix_declarations_importer", declarations.c.importer)
+Index("ix_declarations_declarant", declarations.c.declarant)
+Index("ix_declarations_lodged_by_org", declarations.c.lodged_by_org)
+Index("ix_declarations_lodged_at", declarations.c.lodged_at)
+
+declaration_events = Table(
+    "declaration_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("declaration_id", String(40), ForeignKey("declarations.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("by", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("document", JSON, nullable=False),
+    Column("assessment", JSON, nullable=False),
+    UniqueConstraint("declaration_id", "version", name="uq_declaration_events_version"),
+)
+
+declaration_rejections = Table(
+    "declaration_rejections",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("reference", String(40), nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("by", String(40), nullable=True),
+    Column("by_org", String(40), nullable=True),
+    Column("findings", JSON, nullable=False),
+    Column("source", String(200), nullable=False),
+)
+Index("ix_declaration_rejections_at", declaration_rejections.c.at)

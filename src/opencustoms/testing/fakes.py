@@ -26,6 +26,14 @@ from opencustoms.certificates.received import (
     received_changed,
     received_taken,
 )
+from opencustoms.clearance.records import (
+    DeclarationEvent,
+    DeclarationRecord,
+    DeclarationState,
+    Rejection,
+    changed_since,
+    reference_taken,
+)
 from opencustoms.exchange.inbox import Incoming, Reception, message_taken, order_moved
 from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
@@ -65,6 +73,9 @@ class _State:
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id: claim, until
     pulled: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (sender, id): at
     verifications: dict[tuple[str, str], Verification] = field(default_factory=dict)
+    declarations: dict[str, DeclarationRecord] = field(default_factory=dict)
+    declaration_events: list[DeclarationEvent] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 class FakeAccounts:
@@ -643,6 +654,69 @@ class FakeVerifications:
         return sorted(found, key=lambda c: (c.requested_at, c.id), reverse=True)[:limit]
 
 
+class FakeDeclarations:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add_many(self, lodged: Sequence[tuple[DeclarationRecord, DeclarationEvent]]) -> None:
+        numbers = [r.reference for r, _ in lodged]
+        taken = self.taken(numbers) | {n for n in numbers if numbers.count(n) > 1}
+        if taken:
+            raise reference_taken(sorted(taken)[0])
+        for record, event in lodged:
+            self.st.declarations[record.id] = record
+            self.st.declaration_events.append(event)
+
+    def save(self, record: DeclarationRecord, event: DeclarationEvent) -> None:
+        known = self.st.declarations.get(record.id)
+        if known is None or known.version != record.version - 1:
+            raise changed_since(record.reference)
+        self.st.declarations[record.id] = record
+        self.st.declaration_events.append(event)
+
+    def get(self, declaration_id: str) -> DeclarationRecord | None:
+        return self.st.declarations.get(declaration_id)
+
+    def by_reference(self, reference: str) -> DeclarationRecord | None:
+        return next((r for r in self.st.declarations.values() if r.reference == reference), None)
+
+    def taken(self, references: Sequence[str]) -> set[str]:
+        known = {r.reference for r in self.st.declarations.values()}
+        return {n for n in references if n in known}
+
+    def find(
+        self,
+        visible_to: frozenset[str] | None = None,
+        state: DeclarationState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[DeclarationRecord]:
+        found = [
+            r
+            for r in self.st.declarations.values()
+            if (state is None or r.state is state)
+            and (
+                visible_to is None
+                or {r.declaration.importer, r.declaration.declarant, r.lodged_by_org} & visible_to
+            )
+        ]
+        found.sort(key=lambda r: (r.lodged_at, r.id), reverse=True)
+        return found[offset : offset + limit]
+
+    def events(self, declaration_id: str) -> Sequence[DeclarationEvent]:
+        mine = [e for e in self.st.declaration_events if e.declaration_id == declaration_id]
+        return sorted(mine, key=lambda e: e.version)
+
+    def add_rejections(self, rejections: Sequence[Rejection]) -> None:
+        self.st.rejections.extend(rejections)
+
+    def rejections(
+        self, by_org: frozenset[str] | None = None, limit: int = 100
+    ) -> Sequence[Rejection]:
+        found = [r for r in self.st.rejections if by_org is None or r.by_org in by_org]
+        return sorted(found, key=lambda r: (r.at, r.id), reverse=True)[:limit]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -667,6 +741,7 @@ class FakeUnitOfWork:
         self.received = FakeReceived(self._work)
         self.inbox = FakeInbox(self._work)
         self.verifications = FakeVerifications(self._work)
+        self.declarations = FakeDeclarations(self._work)
 
     def __exit__(
         self,

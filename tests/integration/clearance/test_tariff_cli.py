@@ -48,7 +48,7 @@ def test_a_codes_rates_are_shown_by_rate_type(cli):
             "duty": "6.5%",
             "valid_from": "2021-01-01",
             "valid_to": None,
-            "source": json.loads(out)[0]["source"],
+            "source": "observed in 177 of 177 declarations of 2021",
         }
     ]
     code, _, err = cli("tariff", "show", "392690", "--type", "FCN1", "--on", "2020-06-01")
@@ -88,15 +88,16 @@ def test_a_bad_quote_says_every_problem_with_its_place(cli, tmp_path):
     assert "items[0].incoterm: 'FOBB' is not an Incoterm 2020" in err
     assert "XYZ" in err
     assert "39x6" in err
-    assert "Traceback" not in err
+    assert "Internal error" not in err
     items.write_text(json.dumps({"date": "2020-06-01", "items": [ITEM]}), encoding="utf-8")
     code, _, err = cli("tariff", "quote", items)  # a dollar price and no rates
     assert code == 2
     assert "No exchange rate from USD to KRW applies on 2020-06-01" in err
-    items.write_text("{not json", encoding="utf-8")
-    code, _, err = cli("tariff", "quote", items)
-    assert code == 2
-    assert "is not JSON" in err
+    for broken in ("{not json", "[" * 100_000, "1" * 5000):
+        items.write_text(broken, encoding="utf-8")
+        code, _, err = cli("tariff", "quote", items)
+        assert code == 2
+        assert "is not JSON" in err
 
 
 HEADER = "code,edition,rate_type,valid_from,valid_to,duty,source\n"

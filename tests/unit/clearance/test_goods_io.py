@@ -46,3 +46,24 @@ def test_every_problem_is_reported_at_its_path():
         read_goods({k: v for k, v in ITEM.items() if k != "quantity_unit"}, "items[0]")
     with pytest.raises(InvalidInput, match="expected an object"):
         read_goods(["not", "an", "item"], "items[0]")
+
+
+@pytest.mark.parametrize("price", ["1e-999999999", "1,5", "1.000,50", "-0", "١٢٣", "1_000", "1e3"])
+def test_a_number_is_plain_digits_with_an_optional_point(price):
+    with pytest.raises(InvalidInput, match="is not a number of 0 or more"):
+        read_goods(ITEM | {"price": price}, "items[0]")
+
+
+def test_thousands_separators_and_long_decimals_are_read_exactly():
+    assert read_goods(ITEM | {"price": "1,250,000.5"}, "i").price.amount == Decimal("1250000.5")
+    # the dataset's values carry floating-point artefacts; they are kept, then rounded in law
+    assert read_goods(ITEM | {"price": "4897.0999999999985"}, "i").price.amount == Decimal(
+        "4897.0999999999985"
+    )
+    with pytest.raises(InvalidInput, match="is too large"):
+        read_goods(ITEM | {"price": "1000000000000"}, "items[0]")
+
+
+def test_a_code_that_lost_its_leading_zero_gets_it_back():
+    assert read_goods(ITEM | {"hs_code": "910111000"}, "i").code.digits == "0910111000"
+    assert read_goods(ITEM | {"hs_code": "0901.21.100"}, "i").code.digits == "090121100"

@@ -77,7 +77,8 @@ def test_the_shipped_schedule_holds_the_rates_the_dataset_shows():
     # the last year seen stays in force until a loaded schedule replaces it
     assert schedule.line(code, "C", date(2022, 6, 1)).valid_to is None
     # codes the dataset wrote with nine digits are Korea's ten-digit codes
-    assert schedule.line(HsCode("0106199000", "HS2017"), "A", date(2020, 6, 1))
+    line = schedule.line(HsCode("0106199000", "HS2017"), "A", date(2020, 6, 1))
+    assert line.code.digits == "0106199000"
 
 
 def test_korean_tax_rules_are_read_with_their_articles():
@@ -87,3 +88,20 @@ def test_korean_tax_rules_are_read_with_their_articles():
     )  # fmt: skip
     assert "Article 47" in rules.cites["total"]
     assert "Article 40" in rules.cites["minimum_duty"]
+
+
+def test_the_korea_uk_rate_applies_from_its_entry_into_force():
+    uk = shipped_rate_types().require("FGB1")
+    assert not uk.may_claim("GB", date(2020, 12, 31))
+    assert uk.may_claim("GB", date(2021, 1, 1))
+
+
+@pytest.mark.parametrize("until", ["[GB]", "{GB: [1]}", "{GB: someday}"])
+def test_a_bad_last_day_is_refused_with_its_line(until):
+    text = (
+        "country: KR\nbasic: a\ntypes:\n  - {code: A, name: basic, kind: basic}\n"
+        "  - {code: FX1, name: x, kind: fta, agreement: x, origins: [GB], "
+        f"proofs: [certificate], origins_until: {until}}}\n"
+    )
+    with pytest.raises(InvalidInput, match="line 5"):
+        read_rate_types(text, "types.yaml")

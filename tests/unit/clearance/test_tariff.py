@@ -120,3 +120,41 @@ def test_overlapping_lines_for_a_code_and_rate_type_are_refused():
 def test_a_wrong_header_is_refused():
     with pytest.raises(InvalidInput, match="the header must be"):
         parse_schedule("hs,rate\n", "x.csv", "x", "1")
+
+
+@pytest.mark.parametrize("text", ["-500 KRW/kg", "1e3 KRW/kg", "1e-999%", "5,0%", "١٢%"])
+def test_a_duty_is_written_in_plain_digits_never_negative(text):
+    with pytest.raises(InvalidInput, match="is not a duty"):
+        parse_duty(text)
+
+
+def test_an_hs6_code_answers_only_when_every_national_line_under_it_has_the_rate():
+    s = _schedule(
+        "0106191000,HS2017,FEU1,2020-01-01,,0%,x",
+        "0106199000,HS2017,A,2020-01-01,,8%,x",
+        "0106199000,HS2017,FEU1,2020-01-01,,0%,x",
+    )
+    six = HsCode("010619", "HS2017")
+    assert str(s.line(six, "FEU1", date(2020, 6, 1)).duty) == "0%"
+    # 0106.19.1000 has no basic rate here: the subheading has no one rate
+    with pytest.raises(NotFound, match="declare the national code") as e:
+        s.line(six, "A", date(2020, 6, 1))
+    assert e.value.finding.field == "hs_code"
+
+
+def test_national_lines_under_a_subheadings_line_are_not_hidden_by_it():
+    s = _schedule(
+        "090121,HS2017,A,2020-01-01,,8%,x",
+        "0901211000,HS2017,A,2020-01-01,,2%,x",
+        "0901212000,HS2017,A,2020-01-01,,3%,x",
+    )
+    with pytest.raises(NotFound, match="declare the national code"):
+        s.line(HsCode("090121", "HS2017"), "A", date(2020, 6, 1))
+    assert str(s.line(HsCode("0901219000", "HS2017"), "A", date(2020, 6, 1)).duty) == "8%"
+
+
+def test_a_schedule_names_each_lines_edition_and_may_start_with_a_bom():
+    with pytest.raises(InvalidInput, match="column edition"):
+        _schedule("3926909000,,A,2020-01-01,,8%,x")
+    text = "\ufeff" + HEADER + "3926909000,HS2017,A,2020-01-01,,8%,x\n"
+    assert len(parse_schedule(text, "bom.csv", "bom", "1")) == 1

@@ -14,7 +14,7 @@ from opencustoms.clearance.tariff import Schedule, parse_schedule
 HERE = Path(__file__).resolve().parent
 
 
-def _version(text: str) -> str:
+def file_version(text: str) -> str:
     # a schedule's version is its content: an assessment names exactly what it used
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
@@ -23,7 +23,7 @@ def _version(text: str) -> str:
 def shipped_schedule(country: str = "kr") -> Schedule:
     path = HERE / country / "schedule.csv"
     text = path.read_text(encoding="utf-8")
-    return parse_schedule(text, path.name, f"{country.upper()} derived", _version(text))
+    return parse_schedule(text, path.name, f"{country.upper()} derived", file_version(text))
 
 
 @lru_cache(maxsize=4)
@@ -36,4 +36,4 @@ def shipped_rate_types(country: str = "kr") -> RateTypes:
 def shipped_tax_rules(country: str = "kr") -> TaxRules:
     path = HERE / country / "taxes.yaml"
     text = path.read_text(encoding="utf-8")
-    return read_tax_rules(text, f"{path.name} {_version(text)}")
+    return read_tax_rules(text, f"{path.name} {file_version(text)}")

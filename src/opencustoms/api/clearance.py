@@ -1,0 +1,173 @@
+"""Import declarations: importers and brokers lodge, amend and cancel them; customs staff
+read them all. A declaration is validated and assessed as it is lodged; one refused
+answers with every finding (RFC 9457, `errors`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from opencustoms import presenters_clearance
+from opencustoms.access import guard, services
+from opencustoms.accounts.domain import Permission
+from opencustoms.accounts.service import Context, Idempotency
+from opencustoms.clearance.records import DeclarationState
+from opencustoms.clearance.service import MAX_BATCH
+from opencustoms.platform.idempotency import fingerprint
+
+router = APIRouter(prefix="/api/v1", tags=["Import declarations"])
+
+DECLARATION_EXAMPLE = {
+    "reference": "43210-21-000123",
+    "date": "2021-02-01",
+    "office": "30",
+    "declarant": "org_…",
+    "importer": "org_…",
+    "seller": "0VKY2BR",
+    "transport_mode": "10",
+    "items": [
+        {
+            "hs_code": "3926909000",
+            "rate_type": "FCN1",
+            "price": "1000",
+            "currency": "USD",
+            "incoterm": "FOB",
+            "freight": "120",
+            "insurance": "5",
+            "net_mass": "12.5",
+            "origin": "CN",
+            "proof": {"kind": "certificate", "reference": "K2021-123456"},
+        }
+    ],
+}
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    declarations: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class AmendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    declaration: dict[str, Any]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/declarations", status_code=201)
+def lodge(
+    request: Request,
+    response: Response,
+    body: Annotated[dict[str, Any], Body(examples=[DECLARATION_EXAMPLE])],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="the same key returns the first answer"),
+    ] = None,
+    ctx: Context = guard(Permission.DECLARATION_LODGE),
+) -> dict[str, Any]:
+    """Lodge a declaration: validated and assessed at once, or refused with every finding."""
+    key = (
+        Idempotency(idempotency_key, fingerprint(request.method, request.url.path, body))
+        if idempotency_key is not None
+        else None
+    )
+    svc = services(request)
+    record, replayed = svc.clearance.lodge(ctx, body, key)
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return presenters_clearance.declaration(record, svc.office_zone)
+
+
+@router.post("/declarations/batch")
+def lodge_batch(
+    request: Request, body: BatchIn, ctx: Context = guard(Permission.DECLARATION_LODGE)
+) -> list[dict[str, Any]]:
+    """Lodge each declaration on its own merits: one answer per declaration, in order."""
+    svc = services(request)
+    batch = [(f"declarations[{i}]", d) for i, d in enumerate(body.declarations)]
+    return [
+        presenters_clearance.outcome(o, svc.office_zone)
+        for o in svc.clearance.lodge_many(ctx, batch)
+    ]
+
+
+@router.get("/declarations")
+def list_declarations(
+    request: Request,
+    state: DeclarationState | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    ctx: Context = guard(Permission.DECLARATION_READ),
+) -> list[dict[str, Any]]:
+    """The declarations the caller may see, newest first."""
+    svc = services(request)
+    return [
+        presenters_clearance.declaration_brief(r, svc.office_zone)
+        for r in svc.clearance.find(ctx, state, limit, offset)
+    ]
+
+
+@router.get("/declarations/{declaration}")
+def get_declaration(
+    request: Request, declaration: str, ctx: Context = guard(Permission.DECLARATION_READ)
+) -> dict[str, Any]:
+    """A declaration by its id or number: as lodged, its state, its assessment explained."""
+    svc = services(request)
+    return presenters_clearance.declaration(svc.clearance.get(ctx, declaration), svc.office_zone)
+
+
+@router.get("/declarations/{declaration}/history")
+def declaration_history(
+    request: Request, declaration: str, ctx: Context = guard(Permission.DECLARATION_READ)
+) -> list[dict[str, Any]]:
+    svc = services(request)
+    return [
+        presenters_clearance.event(e, svc.office_zone)
+        for e in svc.clearance.history(ctx, declaration)
+    ]
+
+
+@router.post("/declarations/{declaration}/amend")
+def amend(
+    request: Request,
+    declaration: str,
+    body: AmendIn,
+    ctx: Context = guard(Permission.DECLARATION_LODGE),
+) -> dict[str, Any]:
+    """The declaration as it should now read, with the reason; validated and assessed again."""
+    svc = services(request)
+    record = svc.clearance.amend(ctx, declaration, body.declaration, body.reason)
+    return presenters_clearance.declaration(record, svc.office_zone)
+
+
+@router.post("/declarations/{declaration}/cancel")
+def cancel(
+    request: Request,
+    declaration: str,
+    body: CancelIn,
+    ctx: Context = guard(Permission.DECLARATION_LODGE),
+) -> dict[str, Any]:
+    svc = services(request)
+    record = svc.clearance.cancel(ctx, declaration, body.reason)
+    return presenters_clearance.declaration(record, svc.office_zone)
+
+
+@router.get("/declaration-rejections")
+def rejections(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ctx: Context = guard(Permission.DECLARATION_READ),
+) -> list[dict[str, Any]]:
+    """Declarations refused whole, newest first, with every finding."""
+    svc = services(request)
+    return [
+        presenters_clearance.rejection(r, svc.office_zone)
+        for r in svc.clearance.rejections(ctx, limit)
+    ]

@@ -1,0 +1,114 @@
+"""Plain-data views of declarations, their history and rejections, shared by the API and
+the CLI (`--json`): one shape per object. Messages kept as catalogue ids with their
+parameters are rendered here, in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from opencustoms.clearance.declaration_io import declaration_json
+from opencustoms.clearance.records import DeclarationEvent, DeclarationRecord, Rejection
+from opencustoms.clearance.service import Outcome
+from opencustoms.i18n import _
+from opencustoms.kernel.dates import local_time
+from opencustoms.kernel.errors import Finding
+
+
+def _step(step: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": step["key"],
+        "text": _(step["message"]) % step["params"],
+        "amount": step["amount"],
+        "currency": step["currency"],
+    }
+
+
+def assessment(kept: dict[str, Any]) -> dict[str, Any]:
+    """The kept assessment with its steps in words."""
+    return {
+        **{k: kept[k] for k in ("currency", "duty", "vat", "total", "schedule", "taxes")},
+        "items": [
+            {
+                **{k: item[k] for k in ("customs_value", "duty", "vat", "line")},
+                "steps": [_step(s) for s in item["steps"]],
+            }
+            for item in kept["items"]
+        ],
+        "steps": [_step(s) for s in kept["steps"]],
+    }
+
+
+def declaration(r: DeclarationRecord, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "reference": r.reference,
+        "state": r.state.value,
+        "version": r.version,
+        "lodged_at": local_time(r.lodged_at, zone).isoformat(),
+        "updated_at": local_time(r.updated_at, zone).isoformat(),
+        "lodged_by": r.lodged_by,
+        "declaration": declaration_json(r.declaration),
+        "assessment": assessment(r.assessment),
+    }
+
+
+def declaration_brief(r: DeclarationRecord, zone: ZoneInfo) -> dict[str, Any]:
+    d = r.declaration
+    return {
+        "id": r.id,
+        "reference": r.reference,
+        "state": r.state.value,
+        "version": r.version,
+        "date": d.date.isoformat(),
+        "importer": d.importer,
+        "items": len(d.items),
+        "duty": r.assessment["duty"],
+        "vat": r.assessment["vat"],
+        "currency": r.assessment["currency"],
+        "lodged_at": local_time(r.lodged_at, zone).isoformat(),
+    }
+
+
+def event(e: DeclarationEvent, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "version": e.version,
+        "action": e.action.value,
+        "at": local_time(e.at, zone).isoformat(),
+        "by": e.by,
+        "reason": e.reason,
+        "duty": e.assessment["duty"],
+        "vat": e.assessment["vat"],
+        "document": e.document,
+    }
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "field": f.field, "severity": f.severity.value, "message": f.render(_)}
+
+
+def kept_finding(f: dict[str, Any]) -> dict[str, Any]:
+    message = _(f["message"]) % f["params"] if f["params"] else _(f["message"])
+    return {"code": f["code"], "field": f["field"], "severity": f["severity"], "message": message}
+
+
+def rejection(r: Rejection, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "reference": r.reference,
+        "at": local_time(r.at, zone).isoformat(),
+        "by": r.by,
+        "source": r.source,
+        "findings": [kept_finding(f) for f in r.findings],
+    }
+
+
+def outcome(o: Outcome, zone: ZoneInfo) -> dict[str, Any]:
+    """One declaration of a batch: lodged (with its figures), or refused with its findings."""
+    if o.record is not None:
+        return (
+            {"source": o.source, "lodged": True}
+            | declaration_brief(o.record, zone)
+            | {"warnings": [finding(f) for f in o.findings]}
+        )
+    return {"source": o.source, "lodged": False, "findings": [finding(f) for f in o.findings]}

@@ -1,0 +1,183 @@
+"""Declarations, their events and rejections in SQL (SQLAlchemy Core, one connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection, CursorResult, Row, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from opencustoms.clearance.declaration_io import declaration_json, read_declaration
+from opencustoms.clearance.records import (
+    Action,
+    DeclarationEvent,
+    DeclarationRecord,
+    DeclarationState,
+    Rejection,
+    changed_since,
+    reference_taken,
+)
+from opencustoms.store import tables as t
+
+
+class SqlDeclarations:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add_many(self, lodged: Sequence[tuple[DeclarationRecord, DeclarationEvent]]) -> None:
+        if not lodged:
+            return
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(t.declarations), [_row(r) for r, _ in lodged])
+                self.s.execute(insert(t.declaration_events), [_event_row(e) for _, e in lodged])
+        except IntegrityError:
+            # a number lodged meanwhile by another transaction: say which
+            taken = self.taken([r.reference for r, _ in lodged])
+            raise reference_taken(next(iter(sorted(taken)), lodged[0][0].reference)) from None
+
+    def save(self, record: DeclarationRecord, event: DeclarationEvent) -> None:
+        d = t.declarations
+        done = self.s.execute(
+            update(d)
+            .where(d.c.id == record.id, d.c.version == record.version - 1)
+            .values(**_row(record))
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise changed_since(record.reference)
+        self.s.execute(insert(t.declaration_events).values(**_event_row(event)))
+
+    def get(self, declaration_id: str) -> DeclarationRecord | None:
+        d = t.declarations
+        row = self.s.execute(select(d).where(d.c.id == declaration_id)).first()
+        return _record(row) if row else None
+
+    def by_reference(self, reference: str) -> DeclarationRecord | None:
+        d = t.declarations
+        row = self.s.execute(select(d).where(d.c.reference == reference)).first()
+        return _record(row) if row else None
+
+    def taken(self, references: Sequence[str]) -> set[str]:
+        d = t.declarations
+        found: set[str] = set()
+        for start in range(0, len(references), 1000):  # bound the statement's parameters
+            chunk = references[start : start + 1000]
+            found |= set(self.s.scalars(select(d.c.reference).where(d.c.reference.in_(chunk))))
+        return found
+
+    def find(
+        self,
+        visible_to: frozenset[str] | None = None,
+        state: DeclarationState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[DeclarationRecord]:
+        d = t.declarations
+        query = select(d).order_by(d.c.lodged_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
+        if visible_to is not None:
+            orgs = sorted(visible_to)
+            query = query.where(
+                or_(d.c.importer.in_(orgs), d.c.declarant.in_(orgs), d.c.lodged_by_org.in_(orgs))
+            )
+        if state is not None:
+            query = query.where(d.c.state == state.value)
+        return [_record(r) for r in self.s.execute(query)]
+
+    def events(self, declaration_id: str) -> Sequence[DeclarationEvent]:
+        e = t.declaration_events
+        rows = self.s.execute(
+            select(e).where(e.c.declaration_id == declaration_id).order_by(e.c.version)
+        )
+        return [
+            DeclarationEvent(
+                id=r.id,
+                declaration_id=r.declaration_id,
+                version=r.version,
+                action=Action(r.action),
+                at=r.at,
+                by=r.by,
+                reason=r.reason,
+                document=r.document,
+                assessment=r.assessment,
+            )
+            for r in rows
+        ]
+
+    def add_rejections(self, rejections: Sequence[Rejection]) -> None:
+        if rejections:
+            self.s.execute(
+                insert(t.declaration_rejections),
+                [
+                    {
+                        "id": r.id,
+                        "reference": r.reference,
+                        "at": r.at,
+                        "by": r.by,
+                        "by_org": r.by_org,
+                        "findings": list(r.findings),
+                        "source": r.source,
+                    }
+                    for r in rejections
+                ],
+            )
+
+    def rejections(
+        self, by_org: frozenset[str] | None = None, limit: int = 100
+    ) -> Sequence[Rejection]:
+        j = t.declaration_rejections
+        query = select(j).order_by(j.c.at.desc(), j.c.id.desc()).limit(limit)
+        if by_org is not None:
+            query = query.where(j.c.by_org.in_(sorted(by_org)))
+        return [
+            Rejection(r.id, r.reference, r.at, r.by, r.by_org, tuple(r.findings), r.source)
+            for r in self.s.execute(query)
+        ]
+
+
+def _row(r: DeclarationRecord) -> dict[str, Any]:
+    d = r.declaration
+    return {
+        "id": r.id,
+        "reference": d.reference,
+        "state": r.state.value,
+        "version": r.version,
+        "declared_on": d.date,
+        "office": d.office,
+        "importer": d.importer,
+        "declarant": d.declarant,
+        "lodged_by": r.lodged_by,
+        "lodged_by_org": r.lodged_by_org,
+        "lodged_at": r.lodged_at,
+        "updated_at": r.updated_at,
+        "document": declaration_json(d),
+        "assessment": r.assessment,
+    }
+
+
+def _event_row(e: DeclarationEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "declaration_id": e.declaration_id,
+        "version": e.version,
+        "action": e.action.value,
+        "at": e.at,
+        "by": e.by,
+        "reason": e.reason,
+        "document": e.document,
+        "assessment": e.assessment,
+    }
+
+
+def _record(row: Row[Any]) -> DeclarationRecord:
+    return DeclarationRecord(
+        id=row.id,
+        declaration=read_declaration(row.document),
+        assessment=row.assessment,
+        state=DeclarationState(row.state),
+        version=row.version,
+        lodged_at=row.lodged_at,
+        updated_at=row.updated_at,
+        lodged_by=row.lodged_by,
+        lodged_by_org=row.lodged_by_org,
+    )
