@@ -20,6 +20,7 @@ from opencustoms.clearance.data import (
     shipped_schedule,
     shipped_tax_rules,
 )
+from opencustoms.clearance.payments import Settlements
 from opencustoms.clearance.service import ClearanceService, Tariff
 from opencustoms.clearance.tariff import parse_schedule
 from opencustoms.exchange.delivery import RetryPolicy
@@ -60,6 +61,7 @@ class Services:
     signer: NodeSigner | None  # None: the node has no id, and sends nothing
     retry: RetryPolicy
     clearance: ClearanceService
+    settlements: Settlements
     uow: Callable[[], SqlUnitOfWork]
 
     def delivery_worker(self, client: httpx2.Client) -> DeliveryWorker:
@@ -118,6 +120,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         settings.public_url,
         OutboxPublisher(settings.node_id),
     )
+    clearance = ClearanceService(uow, clock, lambda: load_tariff(settings), office_zone)
     return Services(
         settings=settings,
         engine=engine,
@@ -136,7 +139,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
             NodeSigner(settings.node_id, keys, clock, passphrase) if settings.node_id else None
         ),
         retry=RetryPolicy(max_attempts=settings.delivery_max_attempts),
-        clearance=ClearanceService(uow, clock, lambda: load_tariff(settings), office_zone),
+        clearance=clearance,
+        settlements=Settlements(uow, clock, clearance),
         uow=uow,
     )
 

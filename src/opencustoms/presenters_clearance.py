@@ -8,8 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from opencustoms.clearance.declaration_io import declaration_json
+from opencustoms.clearance.payments import Account
 from opencustoms.clearance.records import DeclarationEvent, DeclarationRecord, Rejection
-from opencustoms.clearance.service import Outcome
+from opencustoms.clearance.service import Outcome, Replayed
+from opencustoms.clearance.settlement import Draw, Guarantee
 from opencustoms.i18n import _
 from opencustoms.kernel.dates import local_time
 from opencustoms.kernel.errors import Finding
@@ -112,3 +114,65 @@ def outcome(o: Outcome, zone: ZoneInfo) -> dict[str, Any]:
             | {"warnings": [finding(f) for f in o.findings]}
         )
     return {"source": o.source, "lodged": False, "findings": [finding(f) for f in o.findings]}
+
+
+def account(a: Account, zone: ZoneInfo) -> dict[str, Any]:
+    s = a.settlement
+    return {
+        "declaration": a.record.id,
+        "reference": a.record.reference,
+        "currency": s.total.currency.code,
+        "total": format(s.total.amount, "f"),
+        "paid": format(s.paid.amount, "f"),
+        "secured": format(s.secured.amount, "f"),
+        "owed": format(s.owed.amount, "f"),
+        "settled": s.settled,
+        "may_release": a.may_release,
+        "entries": [
+            {
+                "kind": e.kind.value,
+                "amount": format(e.amount.amount, "f"),
+                "at": local_time(e.at, zone).isoformat(),
+                "by": e.by,
+                "reference": e.reference,
+            }
+            for e in a.entries
+        ],
+        "draws": [draw(d, zone) for d in a.draws],
+    }
+
+
+def draw(d: Draw, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "guarantee": d.guarantee_id,
+        "declaration": d.declaration_id,
+        "amount": format(d.amount.amount, "f"),
+        "at": local_time(d.at, zone).isoformat(),
+        "released_at": local_time(d.released_at, zone).isoformat() if d.released_at else None,
+    }
+
+
+def guarantee(g: Guarantee, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "holder": g.holder,
+        "currency": g.limit.currency.code,
+        "limit": format(g.limit.amount, "f"),
+        "drawn": format(g.drawn.amount, "f"),
+        "available": format(g.available.amount, "f"),
+        "opened_at": local_time(g.opened_at, zone).isoformat(),
+        "active": g.active,
+    }
+
+
+def replayed(r: Replayed) -> dict[str, Any]:
+    kept = r.record.assessment
+    return {
+        "reference": r.record.reference,
+        "same": not r.differences,
+        "differences": list(r.differences),
+        "same_rules": r.same_rules,
+        "kept": {k: kept[k] for k in ("duty", "vat", "total", "currency")},
+        "replayed": {k: r.again[k] for k in ("duty", "vat", "total", "currency")},
+    }

@@ -211,6 +211,34 @@ ROUTES = {
         "role": (OrgKind.BROKER, Role.BROKER),
         "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
     },
+    ("GET", "/api/v1/declarations/{declaration}/account"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/payments"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/secure"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("GET", "/api/v1/declarations/{declaration}/replay"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.AUDITOR),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("GET", "/api/v1/guarantees"): {
+        "role": (OrgKind.BROKER, Role.BROKER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/guarantees"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
+    ("GET", "/api/v1/guarantees/{guarantee}"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
+    },
     ("GET", "/api/v1/declaration-rejections"): {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
         "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
@@ -257,6 +285,9 @@ BODIES = {
     ("POST", "/api/v1/declarations/batch"): {"declarations": [{}]},
     ("POST", "/api/v1/declarations/{declaration}/amend"): {"declaration": {}, "reason": "x"},
     ("POST", "/api/v1/declarations/{declaration}/cancel"): {"reason": "x"},
+    ("POST", "/api/v1/declarations/{declaration}/payments"): {"amount": "1", "reference": "x"},
+    ("POST", "/api/v1/declarations/{declaration}/secure"): {"guarantee": "gua_none"},
+    ("POST", "/api/v1/guarantees"): {"holder": "org_x", "limit": "1"},
 }
 
 
@@ -270,6 +301,7 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         .replace("{message_id}", "msg_none")
         .replace("{request_id}", "msg_none")
         .replace("{declaration}", "dcl_none")
+        .replace("{guarantee}", "gua_none")
     )
     if method == "GET":
         return client.get(

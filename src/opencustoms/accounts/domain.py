@@ -69,13 +69,20 @@ class Permission(StrEnum):
     DECLARATION_LODGE = "declarations:lodge"  # lodge, amend, cancel: importers and brokers
     DECLARATION_READ = "declarations:read"  # one's own, or (with ALL) every one
     DECLARATION_ALL = "declarations:all"  # customs staff see every declaration lodged here
+    PAYMENT_RECORD = "payments:record"  # the treasury's notices of payment, by customs staff
+    GUARANTEE_MANAGE = "guarantees:manage"  # open importers' guarantee accounts
+    GUARANTEE_READ = "guarantees:read"  # one's own (or, for customs staff, every one)
 
 
 PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
 _EVERY_ACCOUNT = PUBLIC_PERMISSIONS | {Permission.ACCOUNT_SELF_READ, Permission.ORG_READ}
 
-_DECLARE = frozenset({Permission.DECLARATION_LODGE, Permission.DECLARATION_READ})
-_CUSTOMS_READ = frozenset({Permission.DECLARATION_READ, Permission.DECLARATION_ALL})
+_DECLARE = frozenset(
+    {Permission.DECLARATION_LODGE, Permission.DECLARATION_READ, Permission.GUARANTEE_READ}
+)
+_CUSTOMS_READ = frozenset(
+    {Permission.DECLARATION_READ, Permission.DECLARATION_ALL, Permission.GUARANTEE_READ}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMS_ADMIN: _EVERY_ACCOUNT
@@ -87,10 +94,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PARTNERS_MANAGE,
         Permission.EXCHANGE_READ,
         Permission.EXCHANGE_OPERATE,
+        Permission.PAYMENT_RECORD,
+        Permission.GUARANTEE_MANAGE,
     }
     | _CUSTOMS_READ,
     Role.CUSTOMS_OFFICER: _EVERY_ACCOUNT
-    | {Permission.PARTNERS_READ, Permission.EXCHANGE_READ, Permission.EXCHANGE_NOTIFY}
+    | {
+        Permission.PARTNERS_READ,
+        Permission.EXCHANGE_READ,
+        Permission.EXCHANGE_NOTIFY,
+        Permission.PAYMENT_RECORD,
+    }
     | _CUSTOMS_READ,
     Role.AUDITOR: _EVERY_ACCOUNT
     | {Permission.AUDIT_READ, Permission.PARTNERS_READ, Permission.EXCHANGE_READ}

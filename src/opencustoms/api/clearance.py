@@ -13,8 +13,10 @@ from opencustoms import presenters_clearance
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context, Idempotency
+from opencustoms.clearance.goods_io import strict_number
 from opencustoms.clearance.records import DeclarationState
 from opencustoms.clearance.service import MAX_BATCH
+from opencustoms.kernel.money import Money
 from opencustoms.platform.idempotency import fingerprint
 
 router = APIRouter(prefix="/api/v1", tags=["Import declarations"])
@@ -53,11 +55,13 @@ class AmendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declaration: dict[str, Any]
     reason: str = Field(min_length=1, max_length=500)
+    version: int | None = Field(default=None, ge=1, description="only if still at this version")
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)
+    version: int | None = Field(default=None, ge=1, description="only if still at this version")
 
 
 @router.post("/declarations", status_code=201)
@@ -103,7 +107,7 @@ def list_declarations(
     request: Request,
     state: DeclarationState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ctx: Context = guard(Permission.DECLARATION_READ),
 ) -> list[dict[str, Any]]:
     """The declarations the caller may see, newest first."""
@@ -143,7 +147,7 @@ def amend(
 ) -> dict[str, Any]:
     """The declaration as it should now read, with the reason; validated and assessed again."""
     svc = services(request)
-    record = svc.clearance.amend(ctx, declaration, body.declaration, body.reason)
+    record = svc.clearance.amend(ctx, declaration, body.declaration, body.reason, body.version)
     return presenters_clearance.declaration(record, svc.office_zone)
 
 
@@ -155,7 +159,7 @@ def cancel(
     ctx: Context = guard(Permission.DECLARATION_LODGE),
 ) -> dict[str, Any]:
     svc = services(request)
-    record = svc.clearance.cancel(ctx, declaration, body.reason)
+    record = svc.clearance.cancel(ctx, declaration, body.reason, body.version)
     return presenters_clearance.declaration(record, svc.office_zone)
 
 
@@ -171,3 +175,99 @@ def rejections(
         presenters_clearance.rejection(r, svc.office_zone)
         for r in svc.clearance.rejections(ctx, limit)
     ]
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: str = Field(max_length=40, examples=["142160"])
+    currency: str = Field(default="KRW", max_length=3)
+    reference: str = Field(min_length=1, max_length=200)
+
+
+class SecureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    guarantee: str = Field(min_length=1, max_length=40)
+
+
+class GuaranteeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holder: str = Field(min_length=1, max_length=40)
+    limit: str = Field(max_length=40, examples=["50000000"])
+    currency: str = Field(default="KRW", max_length=3)
+
+
+@router.get("/declarations/{declaration}/account")
+def declaration_account(
+    request: Request, declaration: str, ctx: Context = guard(Permission.DECLARATION_READ)
+) -> dict[str, Any]:
+    """What the declaration owes, what was paid or secured, and whether it may be released."""
+    svc = services(request)
+    return presenters_clearance.account(svc.settlements.account(ctx, declaration), svc.office_zone)
+
+
+@router.post("/declarations/{declaration}/payments")
+def record_payment(
+    request: Request,
+    declaration: str,
+    body: PaymentIn,
+    ctx: Context = guard(Permission.PAYMENT_RECORD),
+) -> dict[str, Any]:
+    """Record the treasury's notice of payment (customs staff)."""
+    svc = services(request)
+    amount = Money(strict_number(body.amount, "amount"), body.currency)
+    found = svc.settlements.pay(ctx, declaration, amount, body.reference)
+    return presenters_clearance.account(found, svc.office_zone)
+
+
+@router.post("/declarations/{declaration}/secure")
+def secure(
+    request: Request,
+    declaration: str,
+    body: SecureIn,
+    ctx: Context = guard(Permission.DECLARATION_LODGE),
+) -> dict[str, Any]:
+    """Secure what the declaration owes with the importer's guarantee."""
+    svc = services(request)
+    found = svc.settlements.secure(ctx, declaration, body.guarantee)
+    return presenters_clearance.account(found, svc.office_zone)
+
+
+@router.get("/declarations/{declaration}/replay")
+def replay(
+    request: Request, declaration: str, ctx: Context = guard(Permission.DECLARATION_READ)
+) -> dict[str, Any]:
+    """The kept assessment computed again from what it used: the same figures, or where not."""
+    return presenters_clearance.replayed(services(request).clearance.replay(ctx, declaration))
+
+
+@router.get("/guarantees")
+def list_guarantees(
+    request: Request, ctx: Context = guard(Permission.GUARANTEE_READ)
+) -> list[dict[str, Any]]:
+    svc = services(request)
+    return [
+        presenters_clearance.guarantee(g, svc.office_zone) for g in svc.settlements.guarantees(ctx)
+    ]
+
+
+@router.post("/guarantees", status_code=201)
+def open_guarantee(
+    request: Request, body: GuaranteeIn, ctx: Context = guard(Permission.GUARANTEE_MANAGE)
+) -> dict[str, Any]:
+    """Open an importer's guarantee account (customs administrators)."""
+    svc = services(request)
+    limit = Money(strict_number(body.limit, "limit"), body.currency)
+    return presenters_clearance.guarantee(
+        svc.settlements.open_guarantee(ctx, body.holder, limit), svc.office_zone
+    )
+
+
+@router.get("/guarantees/{guarantee}")
+def get_guarantee(
+    request: Request, guarantee: str, ctx: Context = guard(Permission.GUARANTEE_READ)
+) -> dict[str, Any]:
+    svc = services(request)
+    found, draws = svc.settlements.guarantee(ctx, guarantee)
+    return presenters_clearance.guarantee(found, svc.office_zone) | {
+        "draws": [presenters_clearance.draw(d, svc.office_zone) for d in draws]
+    }

@@ -26,7 +26,7 @@ from opencustoms.kernel.hs import IN_FORCE_FROM, HsEdition
 
 UNKNOWN_COUNTRY = "ZZ"  # ISO 3166 user-assigned; customs code lists use it for "unknown"
 MAX_ITEMS = 999  # a declaration's item numbers run to three digits
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/\-]{0,34}")
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,34}")  # also a URL's path segment
 _PARTY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}")  # trader codes, or this node's org ids
 _CODE = re.compile(r"[A-Z0-9]{1,3}")
 
@@ -88,13 +88,13 @@ def validate(declaration: Declaration, rate_types: RateTypes, today: date) -> li
     """Every problem of the declaration, errors and warnings, each at its field's path."""
     d = declaration
     found: list[Finding] = []
-    if not _REFERENCE.fullmatch(d.reference):
+    if not REFERENCE.fullmatch(d.reference):
         found.append(
             _error(
                 "reference",
                 "declaration.bad_reference",
                 N_(
-                    "%(field)s: '%(value)s' is not a declaration number: letters, digits, '-' and '/', at most 35"
+                    "%(field)s: '%(value)s' is not a declaration number: letters, digits and '-', at most 35"
                 ),
                 value=d.reference[:40],
             )

@@ -28,13 +28,18 @@ from typing import Any
 
 from opencustoms.clearance.declaration import UNKNOWN_COUNTRY, Declaration, Item, ProofOfOrigin
 from opencustoms.clearance.goods_io import finding_at as _finding
-from opencustoms.clearance.goods_io import read_goods
+from opencustoms.clearance.goods_io import read_goods, unknown_fields
 from opencustoms.clearance.rate_types import ProofType
 from opencustoms.kernel.countries import Country
-from opencustoms.kernel.csvtext import bad_row
 from opencustoms.kernel.errors import N_, Finding, InvalidInput
 
 MAX_TEXT = 512
+DECLARATION_FIELDS = frozenset({
+    "reference", "date", "office", "declarant", "importer", "seller", "courier",
+    "process_type", "import_type", "import_use", "payment_type", "transport_mode", "items",
+})  # fmt: skip
+ITEM_FIELDS = frozenset({"origin", "departure", "origin_marking", "description", "proof"})
+PROOF_FIELDS = frozenset({"kind", "reference", "authority", "issued_on"})
 
 ENGLISH = (
     "Declaration ID",
@@ -158,6 +163,7 @@ def _proof(data: Any, path: str, found: list[Finding]) -> ProofOfOrigin | None:
     if not isinstance(data, dict):
         found.append(_finding(path, "input.not_an_object", N_("%(field)s: expected an object")))
         return None
+    found.extend(unknown_fields(data, PROOF_FIELDS, f"{path}."))
     try:
         kind = ProofType(str(data.get("kind", "")))
     except ValueError:
@@ -206,7 +212,7 @@ def _item(data: Any, index: int, found: list[Finding]) -> Item | None:
         return None
     goods = None
     try:
-        goods = read_goods(data, path)
+        goods = read_goods(data, path, ITEM_FIELDS)
     except InvalidInput as e:
         found.extend(e.findings)
     origin = _country(data.get("origin"), f"{path}.origin", found)
@@ -228,7 +234,7 @@ def read_declaration(data: Any) -> Declaration:
         raise InvalidInput(
             _finding("declaration", "input.not_an_object", N_("%(field)s: expected an object"))
         )
-    found: list[Finding] = []
+    found: list[Finding] = unknown_fields(data, DECLARATION_FIELDS, "")
     fields = {f: _text(data, f, found, required=f in _REQUIRED) for f in _FIELDS}
     day: date | None = None
     if fields["date"]:
@@ -345,8 +351,17 @@ def read_dataset_csv(text: str, source: str) -> Iterator[tuple[int, Declaration 
         line = reader.line_num
         if not values or all(not v.strip() for v in values):
             continue
-        if len(values) != len(header):
-            yield line, InvalidInput(bad_row(source, line, len(header), len(values)))
+        if len(values) != len(header):  # the caller says where: the finding says what
+            yield (
+                line,
+                InvalidInput(
+                    Finding(
+                        "csv.bad_row",
+                        N_("expected %(expected)s columns, found %(found)s"),
+                        {"expected": len(header), "found": len(values)},
+                    )
+                ),
+            )
             continue
         row = [v.strip() for v in values]
         try:

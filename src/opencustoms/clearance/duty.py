@@ -375,13 +375,18 @@ def assess(
     rates: ExchangeRateTable,
     rules: TaxRules,
 ) -> Assessment:
-    """Every item assessed, then the declaration's totals; bad input raises with the item's path."""
+    """Every item assessed, then the declaration's totals. Items that cannot be assessed
+    (a bad amount, no rate in force) raise together, each at its item's path."""
     items: list[ItemDuty] = []
+    failed: list[DomainError] = []
     for i, g in enumerate(goods):
         try:
             items.append(assess_item(g, on, schedule, rates, rules))
-        except DomainError as e:  # a bad amount, no rate in force: said of the item
-            raise e.under(f"items[{i}]") from None
+        except DomainError as e:
+            failed.append(e.under(f"items[{i}]"))
+    if failed:
+        first = failed[0]
+        raise type(first)(*(f for e in failed for f in e.findings))
     zero = Money.zero(rules.currency)
     duty = rules.total(sum((x.duty for x in items), zero))
     vat = rules.total(sum((x.vat for x in items), zero))

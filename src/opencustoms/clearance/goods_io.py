@@ -27,6 +27,24 @@ NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,18})?")
 MAX_NUMBER = Decimal(10) ** 12  # far above any price, mass or quantity declared
 
 
+GOODS_FIELDS = frozenset({
+    "hs_code", "hs_edition", "rate_type", "price", "currency", "incoterm", "freight",
+    "insurance", "post_arrival", "net_mass", "quantity", "quantity_unit",
+})  # fmt: skip
+
+
+def unknown_fields(data: dict[str, Any], known: frozenset[str], prefix: str) -> list[Finding]:
+    """A misspelt field is an error, not silently nothing: a cost meant to count would vanish."""
+    return [
+        finding_at(
+            f"{prefix}{key}"[:80],
+            "input.unknown_field",
+            N_("%(field)s: not a field here; check its spelling"),
+        )
+        for key in sorted(str(k) for k in data if k not in known)[:20]
+    ]
+
+
 def finding_at(path: str, code: str, message: str, /, **params: Any) -> Finding:
     return Finding(code, message, {"field": path, **params}, path)
 
@@ -83,6 +101,15 @@ def number(value: Any, path: str, found: list[Finding], required: bool = True) -
     return result
 
 
+def strict_number(value: Any, field: str) -> Decimal:
+    """A number as `number` reads it, or InvalidInput saying why."""
+    found: list[Finding] = []
+    result = number(value, field, found)
+    if result is None:
+        raise InvalidInput(*found)
+    return result
+
+
 def national_code(value: Any) -> str:
     """The code as written, with the leading zero spreadsheets drop put back: Korea's codes
     have ten digits, so `901211000` is 0901.21.1000 (a code starting 0 keeps its length)."""
@@ -92,13 +119,13 @@ def national_code(value: Any) -> str:
     return text
 
 
-def read_goods(data: Any, path: str) -> Goods:
+def read_goods(data: Any, path: str, also: frozenset[str] = frozenset()) -> Goods:
     """The item's duty facts, or InvalidInput with every problem under `path`."""
     if not isinstance(data, dict):
         raise InvalidInput(
             finding_at(path, "input.not_an_object", N_("%(field)s: expected an object"))
         )
-    found: list[Finding] = []
+    found: list[Finding] = unknown_fields(data, GOODS_FIELDS | also, f"{path}.")
     code: HsCode | None = None
     try:
         code = HsCode(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from opencustoms.accounts.ports import UnitOfWork
@@ -12,6 +13,7 @@ from opencustoms.clearance.records import (
     DeclarationState,
     Rejection,
 )
+from opencustoms.clearance.settlement import Draw, Guarantee, LedgerEntry
 
 
 class DeclarationRepository(Protocol):
@@ -57,7 +59,40 @@ class DeclarationRepository(Protocol):
         ...
 
 
+class SettlementRepository(Protocol):
+    def add_entry(self, entry: LedgerEntry) -> None: ...
+
+    def entries(self, declaration_id: str) -> Sequence[LedgerEntry]:
+        """Oldest first."""
+        ...
+
+    def add_guarantee(self, guarantee: Guarantee) -> None: ...
+
+    def guarantee(self, guarantee_id: str, lock: bool = False) -> Guarantee | None:
+        """With `lock`, held until the transaction ends (draws on one guarantee queue)."""
+        ...
+
+    def guarantees(self, holders: frozenset[str] | None = None) -> Sequence[Guarantee]:
+        """By id; `holders`: only theirs (None: all)."""
+        ...
+
+    def save_guarantee(self, guarantee: Guarantee) -> None:
+        """Written only over `guarantee.version - 1`; else Conflict."""
+        ...
+
+    def add_draw(self, draw: Draw) -> None: ...
+
+    def draws(
+        self, declaration_id: str | None = None, guarantee_id: str | None = None
+    ) -> Sequence[Draw]:
+        """Oldest first."""
+        ...
+
+    def release_draw(self, draw_id: str, at: datetime) -> None: ...
+
+
 class ClearanceUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the declarations, the audit log and the idempotency keys."""
 
     declarations: DeclarationRepository
+    settlements: SettlementRepository

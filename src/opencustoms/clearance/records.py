@@ -152,3 +152,12 @@ def changed_since(declaration: str) -> Conflict:
         ),
         declaration=declaration[:60],
     )
+
+
+def not_open(record: DeclarationRecord) -> Conflict:
+    """Only a lodged declaration changes; a cancelled one is kept as it was."""
+    return Conflict.of(
+        "declaration.not_open",
+        N_("Declaration %(reference)s is cancelled: it can no longer be changed."),
+        reference=record.reference,
+    )

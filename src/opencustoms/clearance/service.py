@@ -10,6 +10,7 @@ the command line (batch loads, replays) acts for the administration.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 from opencustoms.accounts.domain import OrgKind, Permission
 from opencustoms.accounts.service import Context, Idempotency, audit_event
-from opencustoms.clearance.declaration import Declaration, validate
+from opencustoms.clearance import replay as replaying
+from opencustoms.clearance.declaration import REFERENCE, Declaration, validate
 from opencustoms.clearance.declaration_io import declaration_json, read_declaration
 from opencustoms.clearance.duty import TaxRules, assess
+from opencustoms.clearance.payments import release_all
 from opencustoms.clearance.ports import ClearanceUnitOfWork
 from opencustoms.clearance.rate_types import RateTypes
 from opencustoms.clearance.records import (
@@ -31,18 +34,28 @@ from opencustoms.clearance.records import (
     assessment_json,
     finding_json,
     not_found,
+    not_open,
     reference_taken,
 )
 from opencustoms.clearance.tariff import Schedule
 from opencustoms.kernel.dates import Clock, legal_date
-from opencustoms.kernel.errors import N_, Conflict, DomainError, Finding, Forbidden, InvalidInput
+from opencustoms.kernel.errors import (
+    N_,
+    Conflict,
+    DomainError,
+    Finding,
+    Forbidden,
+    InvalidInput,
+    Stale,
+)
 from opencustoms.kernel.exchange import ExchangeRateTable
 from opencustoms.kernel.ids import new_id
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse, check_key, replay
 
-MAX_BATCH = 5000
+MAX_BATCH = 1000  # declarations per batch: about 1 MB of JSON, the API's body limit
 MAX_REASON = 500
+_ID = re.compile(r"dcl_[0-9a-f]{20}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,14 @@ class Outcome:
     source: str  # "declarations[3]", "rows.csv, line 12"
     record: DeclarationRecord | None
     findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    record: DeclarationRecord
+    again: dict[str, Any]  # the assessment computed again
+    differences: tuple[str, ...]  # figures that differ: none, if the arithmetic holds
+    same_rules: bool  # the tax rules in force are those the assessment used
 
 
 class ClearanceService:
@@ -94,34 +115,36 @@ class ClearanceService:
         rejection). The same Idempotency-Key answers with the declaration first lodged
         (and True: a replay)."""
         ctx.require(Permission.DECLARATION_LODGE)
-        if idempotency is not None:
-            with self._uow() as uow:
-                stored = uow.idempotency.get(_scope(ctx), check_key(idempotency.key))
-                if stored is not None:
-                    replay(stored, idempotency.fingerprint)
-                    return self._get(uow, str(stored.body["id"])), True
+        replayed = self._replayed(ctx, idempotency)
+        if replayed is not None:
+            return replayed, True
         outcome = self._checked(ctx, data, "api")
         if outcome.record is None:
             self._keep_rejections(ctx, [(data, outcome)])
             raise InvalidInput(*outcome.findings)
         record = outcome.record
-        with self._uow() as uow:
-            if uow.declarations.by_reference(record.reference) is not None:
-                raise reference_taken(record.reference)
-            uow.declarations.add_many([(record, self._event(ctx, record, Action.LODGED, None))])
-            uow.audit.append(self._audit(ctx, "declaration.lodge", record))
-            if idempotency is not None:
-                uow.idempotency.put(
-                    StoredResponse(
-                        _scope(ctx),
-                        check_key(idempotency.key),
-                        idempotency.fingerprint,
-                        201,
-                        {"type": "declaration", "id": record.id},
-                        self._clock.now(),
+        try:
+            with self._uow() as uow:
+                uow.declarations.add_many([(record, self._event(ctx, record, Action.LODGED, None))])
+                uow.audit.append(self._audit(ctx, "declaration.lodge", record))
+                if idempotency is not None:
+                    uow.idempotency.put(
+                        StoredResponse(
+                            _scope(ctx),
+                            check_key(idempotency.key),
+                            idempotency.fingerprint,
+                            201,
+                            {"type": "declaration", "id": record.id},
+                            self._clock.now(),
+                        )
                     )
-                )
-            uow.commit()
+                uow.commit()
+        except Conflict:
+            # the same request retried while the first was being lodged: answer as the first
+            replayed = self._replayed(ctx, idempotency)
+            if replayed is not None:
+                return replayed, True
+            raise
         return record, False
 
     def lodge_many(self, ctx: Context, batch: Sequence[tuple[str, Any]]) -> list[Outcome]:
@@ -136,6 +159,18 @@ class ClearanceService:
                 max=MAX_BATCH,
             )
         outcomes = [self._checked_or_forbidden(ctx, data, source) for source, data in batch]
+        for attempt in range(3):
+            try:
+                return self._keep(ctx, batch, outcomes)
+            except Conflict:
+                # a number lodged meanwhile by another request: look again, refuse just it
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _keep(
+        self, ctx: Context, batch: Sequence[tuple[str, Any]], outcomes: list[Outcome]
+    ) -> list[Outcome]:
         with self._uow() as uow:
             lodged = [o.record for o in outcomes if o.record is not None]
             taken = uow.declarations.taken([r.reference for r in lodged])
@@ -152,39 +187,76 @@ class ClearanceService:
             uow.declarations.add_many([(r, self._event(ctx, r, Action.LODGED, None)) for r in kept])
             uow.audit.append_many([self._audit(ctx, "declaration.lodge", r) for r in kept])
             uow.declarations.add_rejections(
-                [self._rejection(ctx, data, o) for (_, data), o in zip(batch, final, strict=True)
-                 if o.record is None]
-            )  # fmt: skip
+                [
+                    self._rejection(ctx, data, o)
+                    for (_, data), o in zip(batch, final, strict=True)
+                    if o.record is None
+                ]
+            )
             uow.commit()
         return final
 
-    def amend(self, ctx: Context, declaration: str, data: Any, reason: str) -> DeclarationRecord:
-        """The declaration as now declared, validated and assessed again; its number stays."""
+    def amend(
+        self,
+        ctx: Context,
+        declaration: str,
+        data: Any,
+        reason: str,
+        if_version: int | None = None,
+        source: str = "api",
+    ) -> DeclarationRecord:
+        """The declaration as now declared, validated and assessed again; its number and
+        its parties stay (lodge a new declaration to change them)."""
         ctx.require(Permission.DECLARATION_LODGE)
         why = _reason(reason)
-        with self._uow() as uow:
-            old = self._get(uow, declaration, ctx)
-        outcome = self._checked(ctx, data, "api")
+        old = self._open(ctx, declaration, if_version)
+        _same_parties(old.declaration, data)
+        outcome = self._checked(ctx, data, source)
         if outcome.record is None:
             self._keep_rejections(ctx, [(data, outcome)])
             raise InvalidInput(*outcome.findings)
-        new = outcome.record
-        if new.reference != old.reference:
-            raise InvalidInput.of(
-                "declaration.reference_changed",
-                N_("An amendment keeps the declaration number %(reference)s."),
-                field="reference",
-                reference=old.reference,
-            )
-        return self._change(ctx, old, Action.AMENDED, why, declaration=new.declaration,
-                            assessment=new.assessment)  # fmt: skip
+        new = outcome.record.declaration
+        return self._change(
+            ctx, old, Action.AMENDED, why, declaration=new, assessment=outcome.record.assessment
+        )
 
-    def cancel(self, ctx: Context, declaration: str, reason: str) -> DeclarationRecord:
+    def cancel(
+        self, ctx: Context, declaration: str, reason: str, if_version: int | None = None
+    ) -> DeclarationRecord:
         ctx.require(Permission.DECLARATION_LODGE)
         why = _reason(reason)
+        old = self._open(ctx, declaration, if_version)
+        return self._change(ctx, old, Action.CANCELLED, why, state=DeclarationState.CANCELLED)
+
+    def require_party(self, ctx: Context, record: DeclarationRecord) -> None:
+        """Only the importer, or the declaring broker with its mandate now, acts on it."""
+        _may_change(ctx, record.declaration)
+
+    def _open(self, ctx: Context, declaration: str, if_version: int | None) -> DeclarationRecord:
         with self._uow() as uow:
             old = self._get(uow, declaration, ctx)
-        return self._change(ctx, old, Action.CANCELLED, why, state=DeclarationState.CANCELLED)
+        _may_change(ctx, old.declaration)
+        if if_version is not None and if_version != old.version:
+            raise Stale.of(
+                "declaration.stale",
+                N_(
+                    "Declaration %(reference)s is at version %(version)s, not %(expected)s: read it again and make your change on that."
+                ),
+                reference=old.reference,
+                version=old.version,
+                expected=if_version,
+            )
+        return old
+
+    def _replayed(self, ctx: Context, idempotency: Idempotency | None) -> DeclarationRecord | None:
+        if idempotency is None:
+            return None
+        with self._uow() as uow:
+            stored = uow.idempotency.get(_scope(ctx), check_key(idempotency.key))
+            if stored is None:
+                return None
+            replay(stored, idempotency.fingerprint)
+            return self._get(uow, str(stored.body["id"]))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -211,6 +283,18 @@ class ClearanceService:
             record = self._get(uow, declaration, ctx)
             return uow.declarations.events(record.id)
 
+    def replay(self, ctx: Context, declaration: str) -> Replayed:
+        """The kept assessment computed again from what it used (its lines and rates)."""
+        record = self.get(ctx, declaration)
+        rules = self.tariff.rules
+        again = replaying.replay(record.declaration, record.assessment, rules)
+        return Replayed(
+            record,
+            again,
+            tuple(replaying.differences(record.assessment, again)),
+            record.assessment["taxes"] == rules.source,
+        )
+
     def rejections(self, ctx: Context, limit: int = 100) -> Sequence[Rejection]:
         ctx.require(Permission.DECLARATION_READ)
         with self._uow() as uow:
@@ -221,6 +305,8 @@ class ClearanceService:
     def _checked(self, ctx: Context, data: Any, source: str) -> Outcome:
         """Read, validate, check the lodger may declare it, and assess: a record not yet
         kept, or the findings that refuse it."""
+        if isinstance(data, InvalidInput):  # a file's row that could not be read
+            return Outcome(source, None, data.findings)
         try:
             # a file's rows may come read already (the dataset's CSV)
             declaration = data if isinstance(data, Declaration) else read_declaration(data)
@@ -237,7 +323,7 @@ class ClearanceService:
                 [i.goods for i in declaration.items], declaration.date, t.schedule, t.rates, t.rules
             )
         except DomainError as e:
-            return Outcome(source, None, e.findings)
+            return Outcome(source, None, (*e.findings, *found))
         now = self._clock.now()
         p = ctx.principal
         record = DeclarationRecord(
@@ -263,15 +349,13 @@ class ClearanceService:
         self, ctx: Context, old: DeclarationRecord, action: Action, reason: str, **changes: Any
     ) -> DeclarationRecord:
         if old.state is not DeclarationState.LODGED:
-            raise Conflict.of(
-                "declaration.not_open",
-                N_("Declaration %(reference)s is %(state)s: it can no longer be changed."),
-                reference=old.reference,
-                state=old.state.value,
-            )
+            raise not_open(old)
         new = replace(old, version=old.version + 1, updated_at=self._clock.now(), **changes)
         with self._uow() as uow:
             uow.declarations.save(new, self._event(ctx, new, action, reason))
+            if action is Action.CANCELLED:
+                by = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
+                release_all(uow, new, new.updated_at, by, reason)
             uow.audit.append(self._audit(ctx, f"declaration.{action.value}", new, reason))
             uow.commit()
         return new
@@ -280,11 +364,11 @@ class ClearanceService:
         self, uow: ClearanceUnitOfWork, declaration: str, ctx: Context | None = None
     ) -> DeclarationRecord:
         key = declaration.strip()
-        found = (
-            uow.declarations.get(key)
-            if key.startswith("dcl_")
-            else uow.declarations.by_reference(key)
-        )
+        found = None
+        if _ID.fullmatch(key):
+            found = uow.declarations.get(key)
+        elif REFERENCE.fullmatch(key):
+            found = uow.declarations.by_reference(key)
         visible = _visible(ctx) if ctx is not None else None
         if found is None or (visible is not None and not _sees(visible, found)):
             raise not_found(key)
@@ -319,9 +403,11 @@ class ClearanceService:
         reference = data.get("reference") if isinstance(data, dict) else None
         if isinstance(data, Declaration):
             reference = data.reference
+        if not (isinstance(reference, str) and REFERENCE.fullmatch(reference)):
+            reference = None  # kept only when it is a number
         return Rejection(
             id=new_id("rej"),
-            reference=str(reference)[:40] if isinstance(reference, str | int) else None,
+            reference=reference,
             at=self._clock.now(),
             by=p.account.id if p and p.account else None,
             by_org=p.organisation.id if p and p.organisation else None,
@@ -333,6 +419,23 @@ class ClearanceService:
         with self._uow() as uow:
             uow.declarations.add_rejections([self._rejection(ctx, d, o) for d, o in refused])
             uow.commit()
+
+
+def _same_parties(old: Declaration, data: Any) -> None:
+    """An amendment keeps the number and the parties: another importer is another declaration."""
+    if not isinstance(data, dict):
+        return  # reading it will say what is wrong
+    for name in ("reference", "importer", "declarant"):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip() != getattr(old, name):
+            raise InvalidInput.of(
+                "declaration.party_changed",
+                N_(
+                    "An amendment keeps the declaration's %(field)s, %(value)s: lodge a new declaration instead."
+                ),
+                field=name,
+                value=getattr(old, name),
+            )
 
 
 def _scope(ctx: Context) -> str:
@@ -361,7 +464,8 @@ def _may_declare(ctx: Context, d: Declaration) -> None:
     if p is None:
         return
     org = p.organisation
-    if org is not None and org.kind is OrgKind.IMPORTER and d.importer == org.id:
+    # an importer declaring for itself is its own declarant
+    if org is not None and org.kind is OrgKind.IMPORTER and d.importer == d.declarant == org.id:
         return
     if (
         org is not None
@@ -380,9 +484,19 @@ def _may_declare(ctx: Context, d: Declaration) -> None:
     )
 
 
+def _may_change(ctx: Context, d: Declaration) -> None:
+    """The importer changes its declarations; a broker those it declared, while it holds
+    the importer's mandate; the operator any."""
+    p = ctx.principal
+    org = p.organisation if p is not None else None
+    if p is None or (org is not None and org.kind is OrgKind.IMPORTER and d.importer == org.id):
+        return
+    _may_declare(ctx, d)
+
+
 def _reason(reason: str) -> str:
     text = " ".join((reason or "").split())
-    if not text or len(text) > MAX_REASON:
+    if not text or len(text) > MAX_REASON or not text.isprintable():
         raise InvalidInput.of(
             "declaration.reason_required",
             N_("Say why, in at most %(max)s characters."),

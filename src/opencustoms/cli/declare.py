@@ -14,6 +14,7 @@ from rich.table import Table
 from opencustoms import bootstrap, presenters_clearance
 from opencustoms.accounts.service import OPERATOR
 from opencustoms.clearance.declaration_io import read_dataset_csv
+from opencustoms.clearance.goods_io import strict_number
 from opencustoms.clearance.records import DeclarationState
 from opencustoms.clearance.service import MAX_BATCH, Outcome
 from opencustoms.cli.common import (
@@ -26,11 +27,17 @@ from opencustoms.cli.common import (
     read_text,
 )
 from opencustoms.i18n import _
-from opencustoms.kernel.errors import InvalidInput
+from opencustoms.kernel.errors import N_
+from opencustoms.kernel.money import Money
 
 app = typer.Typer(help=_("Import declarations: lodge, read, amend, cancel."), no_args_is_help=True)
 T = TypeVar("T")
-CHUNK = 1000  # declarations per transaction when lodging a file
+IfVersionOption = typer.Option(
+    None, "--if-version", min=1, help=_("Only if it is still at this version.")
+)
+STATES = {"lodged": N_("lodged"), "cancelled": N_("cancelled")}
+ACTIONS = {"lodged": N_("lodged"), "amended": N_("amended"), "cancelled": N_("cancelled")}
+CHUNK = MAX_BATCH  # declarations per transaction when lodging a file
 
 
 def _with(work: Callable[[bootstrap.Services], T]) -> T:
@@ -66,15 +73,10 @@ def lodge(
     def run(svc: bootstrap.Services) -> None:
         with Progress(transient=True, disable=as_json or len(batch) < CHUNK) as progress:
             task = progress.add_task(_("Lodging"), total=len(batch))
-            for start in range(0, len(batch), min(CHUNK, MAX_BATCH)):
+            for start in range(0, len(batch), CHUNK):
                 chunk = batch[start : start + CHUNK]
-                readable = [(s, d) for s, d in chunk if not isinstance(d, InvalidInput)]
-                lodged = iter(svc.clearance.lodge_many(OPERATOR, readable))
-                for source, data in chunk:
-                    if isinstance(data, InvalidInput):
-                        outcomes.append(Outcome(source, None, data.findings))
-                    else:
-                        outcomes.append(next(lodged))
+                # rows that could not be read are refused and kept as rejections too
+                outcomes.extend(svc.clearance.lodge_many(OPERATOR, chunk))
                 progress.advance(task, len(chunk))
         zone = svc.office_zone
         shown = [presenters_clearance.outcome(o, zone) for o in outcomes]
@@ -118,7 +120,7 @@ def show(
         d = shown["declaration"]
         out.print(
             _("%(reference)s (%(id)s), %(state)s, version %(version)s, declared %(date)s")
-            % {**shown, "date": d["date"]},
+            % {**shown, "date": d["date"], "state": _(STATES[shown["state"]])},
             markup=False,
         )
         for i, (item, figures) in enumerate(
@@ -160,7 +162,7 @@ def list_declarations(
         for r in shown:
             table.add_row(
                 r["reference"],
-                r["state"],
+                _(STATES[r["state"]]),
                 r["date"],
                 r["importer"],
                 str(r["items"]),
@@ -186,8 +188,9 @@ def history(
         for e in shown:
             reason = f" — {e['reason']}" if e["reason"] else ""
             out.print(
-                f"v{e['version']} {e['action']} {e['at']}: {_('duty')} {e['duty']}, "
-                f"{_('VAT')} {e['vat']}{reason}",
+                _("version %(version)s, %(action)s %(at)s: duty %(duty)s, VAT %(vat)s")
+                % {**e, "action": _(ACTIONS[e["action"]])}
+                + reason,
                 markup=False,
             )
 
@@ -199,19 +202,24 @@ def amend(
     declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
     file: Path = typer.Argument(..., help=_("The declaration as it should now read (JSON).")),
     reason: str = typer.Option(..., "--reason", help=_("Why it is amended.")),
+    if_version: int | None = IfVersionOption,
     as_json: bool = JsonOption,
 ) -> None:
     data = read_json_file(file)
-    _changed(lambda svc: svc.clearance.amend(OPERATOR, declaration, data, reason), as_json)
+    _changed(
+        lambda svc: svc.clearance.amend(OPERATOR, declaration, data, reason, if_version, "cli"),
+        as_json,
+    )
 
 
 @app.command("cancel", help=_("Cancel a declaration (kept, with its history)."))
 def cancel(
     declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
     reason: str = typer.Option(..., "--reason", help=_("Why it is cancelled.")),
+    if_version: int | None = IfVersionOption,
     as_json: bool = JsonOption,
 ) -> None:
-    _changed(lambda svc: svc.clearance.cancel(OPERATOR, declaration, reason), as_json)
+    _changed(lambda svc: svc.clearance.cancel(OPERATOR, declaration, reason, if_version), as_json)
 
 
 def _changed(change: Callable[[bootstrap.Services], Any], as_json: bool) -> None:
@@ -224,7 +232,7 @@ def _changed(change: Callable[[bootstrap.Services], Any], as_json: bool) -> None
                 _(
                     "%(reference)s is %(state)s, version %(version)s: duty %(duty)s %(currency)s, VAT %(vat)s."
                 )
-                % shown,
+                % {**shown, "state": _(STATES[shown["state"]])},
                 markup=False,
             )
 
@@ -248,5 +256,167 @@ def rejections(
             out.print(f"{r['at']} {r['reference'] or '-'} ({r['source']})", markup=False)
             for f in r["findings"]:
                 out.print(f"  {f['message']}", markup=False)
+
+    _with(run)
+
+
+def _show_account(shown: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(shown)
+        return
+    out.print(
+        _(
+            "%(reference)s: total %(total)s %(currency)s, paid %(paid)s, secured %(secured)s, owed %(owed)s"
+        )
+        % shown,
+        markup=False,
+    )
+    out.print(
+        _("May be released (duty paid or secured).")
+        if shown["may_release"]
+        else _("Not to be released: duty and taxes are owed, or the declaration is not open."),
+        markup=False,
+    )
+
+
+@app.command("account", help=_("What a declaration owes, and how it was paid or secured."))
+def account(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        found = svc.settlements.account(OPERATOR, declaration)
+        _show_account(presenters_clearance.account(found, svc.office_zone), as_json)
+
+    _with(run)
+
+
+@app.command("pay", help=_("Record the treasury's notice that duty and taxes were paid."))
+def pay(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    amount: str = typer.Option(..., "--amount", help=_("The amount paid, e.g. 142160.")),
+    currency: str = typer.Option("KRW", "--currency", help=_("Its currency.")),
+    reference: str = typer.Option(..., "--reference", help=_("The payment's reference.")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        found = svc.settlements.pay(
+            OPERATOR, declaration, Money(strict_number(amount, "amount"), currency), reference
+        )
+        _show_account(presenters_clearance.account(found, svc.office_zone), as_json)
+
+    _with(run)
+
+
+@app.command("secure", help=_("Secure what a declaration owes with the importer's guarantee."))
+def secure(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    guarantee: str = typer.Option(..., "--guarantee", help=_("The guarantee's id (gua_...).")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        found = svc.settlements.secure(OPERATOR, declaration, guarantee)
+        _show_account(presenters_clearance.account(found, svc.office_zone), as_json)
+
+    _with(run)
+
+
+@app.command(
+    "replay", help=_("Compute a declaration's kept assessment again, to the same figures.")
+)
+def replay(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        shown = presenters_clearance.replayed(svc.clearance.replay(OPERATOR, declaration))
+        if as_json:
+            print_json(shown)
+        elif shown["same"]:
+            out.print(
+                _("%(reference)s: replayed to the same figures (duty %(duty)s, VAT %(vat)s).")
+                % {"reference": shown["reference"], **shown["kept"]},
+                markup=False,
+            )
+        else:
+            fail_line(
+                _("%(reference)s: the replay differs in %(fields)s.")
+                % {"reference": shown["reference"], "fields": ", ".join(shown["differences"])}
+            )
+        if not shown["same"]:
+            raise typer.Exit(1)
+
+    _with(run)
+
+
+guarantees = typer.Typer(help=_("Importers' guarantee accounts."), no_args_is_help=True)
+app.add_typer(guarantees, name="guarantee")
+
+
+@guarantees.command("open", help=_("Open a guarantee account for an importer."))
+def open_guarantee(
+    holder: str = typer.Argument(..., help=_("The importer (its organisation id or trader code).")),
+    limit: str = typer.Option(..., "--limit", help=_("How much it may secure at once.")),
+    currency: str = typer.Option("KRW", "--currency", help=_("Its currency.")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        g = svc.settlements.open_guarantee(
+            OPERATOR, holder, Money(strict_number(limit, "limit"), currency)
+        )
+        shown = presenters_clearance.guarantee(g, svc.office_zone)
+        if as_json:
+            print_json(shown)
+        else:
+            out.print(
+                _("Guarantee %(id)s for %(holder)s: %(limit)s %(currency)s.") % shown, markup=False
+            )
+
+    _with(run)
+
+
+@guarantees.command("list", help=_("Guarantee accounts, with what is drawn and available."))
+def list_guarantees(as_json: bool = JsonOption) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        shown = [
+            presenters_clearance.guarantee(g, svc.office_zone)
+            for g in svc.settlements.guarantees(OPERATOR)
+        ]
+        if as_json:
+            print_json(shown)
+            return
+        table = Table(_("guarantee"), _("holder"), _("limit"), _("drawn"), _("available"))
+        for g in shown:
+            table.add_row(g["id"], g["holder"], g["limit"], g["drawn"], g["available"])
+        out.print(table)
+
+    _with(run)
+
+
+@guarantees.command("show", help=_("A guarantee account and its draws."))
+def show_guarantee(
+    guarantee: str = typer.Argument(..., help=_("The guarantee's id (gua_...).")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        g, draws = svc.settlements.guarantee(OPERATOR, guarantee)
+        shown = presenters_clearance.guarantee(g, svc.office_zone) | {
+            "draws": [presenters_clearance.draw(d, svc.office_zone) for d in draws]
+        }
+        if as_json:
+            print_json(shown)
+            return
+        out.print(
+            _(
+                "Guarantee %(id)s for %(holder)s: limit %(limit)s, drawn %(drawn)s, available %(available)s %(currency)s"
+            )
+            % shown,
+            markup=False,
+        )
+        for d in shown["draws"]:
+            released = (
+                _("released %(at)s") % {"at": d["released_at"]} if d["released_at"] else _("held")
+            )
+            out.print(f"  {d['declaration']} {d['amount']} {d['at']} — {released}", markup=False)
 
     _with(run)

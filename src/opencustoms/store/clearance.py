@@ -1,8 +1,10 @@
-"""Declarations, their events and rejections in SQL (SQLAlchemy Core, one connection)."""
+"""Declarations, their events and rejections, payments and guarantees in SQL (SQLAlchemy
+Core, one connection)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Row, insert, or_, select, update
@@ -18,6 +20,14 @@ from opencustoms.clearance.records import (
     changed_since,
     reference_taken,
 )
+from opencustoms.clearance.settlement import (
+    Draw,
+    EntryKind,
+    Guarantee,
+    LedgerEntry,
+    guarantee_changed,
+)
+from opencustoms.kernel.money import Money
 from opencustoms.store import tables as t
 
 
@@ -180,4 +190,132 @@ def _record(row: Row[Any]) -> DeclarationRecord:
         updated_at=row.updated_at,
         lodged_by=row.lodged_by,
         lodged_by_org=row.lodged_by_org,
+    )
+
+
+class SqlSettlements:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add_entry(self, entry: LedgerEntry) -> None:
+        self.s.execute(
+            insert(t.declaration_ledger).values(
+                id=entry.id,
+                declaration_id=entry.declaration_id,
+                kind=entry.kind.value,
+                amount=format(entry.amount.amount, "f"),
+                currency=entry.amount.currency.code,
+                at=entry.at,
+                by=entry.by,
+                reference=entry.reference,
+            )
+        )
+
+    def entries(self, declaration_id: str) -> Sequence[LedgerEntry]:
+        j = t.declaration_ledger
+        rows = self.s.execute(
+            select(j).where(j.c.declaration_id == declaration_id).order_by(j.c.at, j.c.id)
+        )
+        return [
+            LedgerEntry(
+                r.id,
+                r.declaration_id,
+                EntryKind(r.kind),
+                Money(r.amount, r.currency),
+                r.at,
+                r.by,
+                r.reference,
+            )
+            for r in rows
+        ]
+
+    def add_guarantee(self, guarantee: Guarantee) -> None:
+        self.s.execute(insert(t.guarantees).values(**_guarantee_row(guarantee)))
+
+    def guarantee(self, guarantee_id: str, lock: bool = False) -> Guarantee | None:
+        g = t.guarantees
+        query = select(g).where(g.c.id == guarantee_id)
+        if lock:
+            query = query.with_for_update()  # SQLite: its transactions are serial already
+        row = self.s.execute(query).first()
+        return _guarantee(row) if row else None
+
+    def guarantees(self, holders: frozenset[str] | None = None) -> Sequence[Guarantee]:
+        g = t.guarantees
+        query = select(g).order_by(g.c.id)
+        if holders is not None:
+            query = query.where(g.c.holder.in_(sorted(holders)))
+        return [_guarantee(r) for r in self.s.execute(query)]
+
+    def save_guarantee(self, guarantee: Guarantee) -> None:
+        g = t.guarantees
+        done = self.s.execute(
+            update(g)
+            .where(g.c.id == guarantee.id, g.c.version == guarantee.version - 1)
+            .values(**_guarantee_row(guarantee))
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise guarantee_changed(guarantee.id)
+
+    def add_draw(self, draw: Draw) -> None:
+        self.s.execute(
+            insert(t.guarantee_draws).values(
+                id=draw.id,
+                guarantee_id=draw.guarantee_id,
+                declaration_id=draw.declaration_id,
+                amount=format(draw.amount.amount, "f"),
+                currency=draw.amount.currency.code,
+                at=draw.at,
+                released_at=draw.released_at,
+            )
+        )
+
+    def draws(
+        self, declaration_id: str | None = None, guarantee_id: str | None = None
+    ) -> Sequence[Draw]:
+        w = t.guarantee_draws
+        query = select(w).order_by(w.c.at, w.c.id)
+        if declaration_id is not None:
+            query = query.where(w.c.declaration_id == declaration_id)
+        if guarantee_id is not None:
+            query = query.where(w.c.guarantee_id == guarantee_id)
+        return [
+            Draw(
+                r.id,
+                r.guarantee_id,
+                r.declaration_id,
+                Money(r.amount, r.currency),
+                r.at,
+                r.released_at,
+            )
+            for r in self.s.execute(query)
+        ]
+
+    def release_draw(self, draw_id: str, at: datetime) -> None:
+        w = t.guarantee_draws
+        self.s.execute(update(w).where(w.c.id == draw_id).values(released_at=at))
+
+
+def _guarantee_row(g: Guarantee) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "holder": g.holder,
+        "currency": g.limit.currency.code,
+        "limit_amount": format(g.limit.amount, "f"),
+        "drawn_amount": format(g.drawn.amount, "f"),
+        "opened_at": g.opened_at,
+        "version": g.version,
+        "active": g.active,
+    }
+
+
+def _guarantee(row: Row[Any]) -> Guarantee:
+    return Guarantee(
+        id=row.id,
+        holder=row.holder,
+        limit=Money(row.limit_amount, row.currency),
+        drawn=Money(row.drawn_amount, row.currency),
+        opened_at=row.opened_at,
+        version=row.version,
+        active=row.active,
     )

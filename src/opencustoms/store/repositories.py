@@ -54,7 +54,7 @@ from opencustoms.certificates.received import (
     received_changed,
     received_taken,
 )
-from opencustoms.clearance.ports import DeclarationRepository
+from opencustoms.clearance.ports import DeclarationRepository, SettlementRepository
 from opencustoms.exchange.envelope import envelope_json, read_envelope
 from opencustoms.exchange.inbox import (
     Incoming,
@@ -95,7 +95,7 @@ from opencustoms.origin.records import (
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
-from opencustoms.store.clearance import SqlDeclarations
+from opencustoms.store.clearance import SqlDeclarations, SqlSettlements
 from opencustoms.trust.keys import Algorithm, PublicKey
 from opencustoms.trust.ports import KeyRepository
 
@@ -1478,6 +1478,7 @@ class SqlUnitOfWork:
     inbox: InboxRepository
     verifications: VerificationRepository
     declarations: DeclarationRepository
+    settlements: SettlementRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -1496,6 +1497,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(c)
         self.verifications = SqlVerifications(c)
         self.declarations = SqlDeclarations(c)
+        self.settlements = SqlSettlements(c)
         return self
 
     def __exit__(

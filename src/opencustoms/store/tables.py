@@ -408,3 +408,47 @@ declaration_rejections = Table(
     Column("source", String(200), nullable=False),
 )
 Index("ix_declaration_rejections_at", declaration_rejections.c.at)
+
+# Paying or securing what a declaration owes: the ledger of payments and refunds, the
+# importers' guarantee accounts, and the draws on them. Amounts are exact decimal text.
+declaration_ledger = Table(
+    "declaration_ledger",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("declaration_id", String(40), ForeignKey("declarations.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("by", String(40), nullable=True),
+    Column("reference", String(200), nullable=False),
+)
+Index("ix_declaration_ledger_declaration", declaration_ledger.c.declaration_id)
+
+guarantees = Table(
+    "guarantees",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("holder", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("limit_amount", String(40), nullable=False),
+    Column("drawn_amount", String(40), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+Index("ix_guarantees_holder", guarantees.c.holder)
+
+guarantee_draws = Table(
+    "guarantee_draws",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("guarantee_id", String(40), ForeignKey("guarantees.id"), nullable=False),
+    Column("declaration_id", String(40), ForeignKey("declarations.id"), nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("released_at", UtcDateTime(), nullable=True),
+)
+Index("ix_guarantee_draws_declaration", guarantee_draws.c.declaration_id)
+Index("ix_guarantee_draws_guarantee", guarantee_draws.c.guarantee_id)

@@ -34,6 +34,7 @@ from opencustoms.clearance.records import (
     changed_since,
     reference_taken,
 )
+from opencustoms.clearance.settlement import Draw, Guarantee, LedgerEntry, guarantee_changed
 from opencustoms.exchange.inbox import Incoming, Reception, message_taken, order_moved
 from opencustoms.exchange.outbox import Delivery, Outgoing, place_taken, sequence_started
 from opencustoms.exchange.partners import Partner, partner_changed, partner_exists
@@ -76,6 +77,9 @@ class _State:
     declarations: dict[str, DeclarationRecord] = field(default_factory=dict)
     declaration_events: list[DeclarationEvent] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    guarantees: dict[str, Guarantee] = field(default_factory=dict)
+    draws: list[Draw] = field(default_factory=list)
 
 
 class FakeAccounts:
@@ -717,6 +721,53 @@ class FakeDeclarations:
         return sorted(found, key=lambda r: (r.at, r.id), reverse=True)[:limit]
 
 
+class FakeSettlements:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add_entry(self, entry: LedgerEntry) -> None:
+        self.st.ledger.append(entry)
+
+    def entries(self, declaration_id: str) -> Sequence[LedgerEntry]:
+        mine = [e for e in self.st.ledger if e.declaration_id == declaration_id]
+        return sorted(mine, key=lambda e: e.at)  # stable: as recorded
+
+    def add_guarantee(self, guarantee: Guarantee) -> None:
+        self.st.guarantees[guarantee.id] = guarantee
+
+    def guarantee(self, guarantee_id: str, lock: bool = False) -> Guarantee | None:
+        return self.st.guarantees.get(guarantee_id)
+
+    def guarantees(self, holders: frozenset[str] | None = None) -> Sequence[Guarantee]:
+        found = [g for g in self.st.guarantees.values() if holders is None or g.holder in holders]
+        return sorted(found, key=lambda g: g.id)
+
+    def save_guarantee(self, guarantee: Guarantee) -> None:
+        known = self.st.guarantees.get(guarantee.id)
+        if known is None or known.version != guarantee.version - 1:
+            raise guarantee_changed(guarantee.id)
+        self.st.guarantees[guarantee.id] = guarantee
+
+    def add_draw(self, draw: Draw) -> None:
+        self.st.draws.append(draw)
+
+    def draws(
+        self, declaration_id: str | None = None, guarantee_id: str | None = None
+    ) -> Sequence[Draw]:
+        found = [
+            d
+            for d in self.st.draws
+            if (declaration_id is None or d.declaration_id == declaration_id)
+            and (guarantee_id is None or d.guarantee_id == guarantee_id)
+        ]
+        return sorted(found, key=lambda d: (d.at, d.id))
+
+    def release_draw(self, draw_id: str, at: datetime) -> None:
+        self.st.draws = [
+            replace(d, released_at=at) if d.id == draw_id else d for d in self.st.draws
+        ]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -742,6 +793,7 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(self._work)
         self.verifications = FakeVerifications(self._work)
         self.declarations = FakeDeclarations(self._work)
+        self.settlements = FakeSettlements(self._work)
 
     def __exit__(
         self,

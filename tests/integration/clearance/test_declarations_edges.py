@@ -146,3 +146,71 @@ def test_importers_and_brokers_lodge_through_the_api(client, make_actor, service
     rejected = client.get("/api/v1/declaration-rejections", headers=importer.headers).json()
     assert len(rejected) == 2
     assert rejected[0]["findings"][0]["message"].startswith("items[0].")
+
+
+def test_duty_is_paid_or_secured_at_the_command_line_and_the_assessment_replays(cli, tmp_path):
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(_declaration("43210-21-000300", "QLRUBN9")), encoding="utf-8")
+    cli("declare", "lodge", one)
+    code, out, _ = cli("declare", "account", "43210-21-000300")
+    assert "total 142900 KRW, paid 0, secured 0, owed 142900" in out
+    assert "Not to be released" in out
+    opened = json.loads(
+        cli("declare", "guarantee", "open", "QLRUBN9", "--limit", "100000", "--json")[1]
+    )
+    code, _, err = cli("declare", "secure", "43210-21-000300", "--guarantee", opened["id"])
+    assert code == 2
+    assert "has 100,000 KRW left, less than the 142,900 KRW owed" in err
+    code, out, _ = cli(
+        "declare", "pay", "43210-21-000300", "--amount", "142900", "--reference", "KB-77"
+    )
+    assert "May be released" in out
+    code, out, _ = cli("declare", "replay", "43210-21-000300")
+    assert (code, "replayed to the same figures (duty 39000, VAT 103900)" in out) == (0, True)
+    listed = json.loads(cli("declare", "guarantee", "list", "--json")[1])
+    assert [(g["holder"], g["available"]) for g in listed] == [("QLRUBN9", "100000")]
+
+
+def test_customs_records_payments_and_importers_secure_through_the_api(client, make_actor):
+    importer = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    officer = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER)
+    admin = make_actor(OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN)
+    lodged = client.post(
+        "/api/v1/declarations", json=_declaration("43210-21-000400", importer.org_id),
+        headers=importer.headers,
+    ).json()  # fmt: skip
+    r = client.post(
+        "/api/v1/guarantees",
+        json={"holder": importer.org_id, "limit": "1000000"},
+        headers=admin.headers,
+    )
+    assert r.status_code == 201, r.text
+    guarantee = r.json()["id"]
+    r = client.post(
+        f"/api/v1/declarations/{lodged['id']}/secure",
+        json={"guarantee": guarantee},
+        headers=importer.headers,
+    )
+    assert (r.json()["secured"], r.json()["may_release"]) == ("142900", True)
+    mine = client.get(f"/api/v1/guarantees/{guarantee}", headers=importer.headers).json()
+    assert (mine["available"], len(mine["draws"])) == ("857100", 1)
+    r = client.post(
+        f"/api/v1/declarations/{lodged['id']}/payments",
+        json={"amount": "142900", "reference": "KB-1"},
+        headers=officer.headers,
+    )
+    assert r.json()["paid"] == "142900"
+    assert (
+        client.get(f"/api/v1/guarantees/{guarantee}", headers=importer.headers).json()["available"]
+        == "1000000"
+    )
+    r = client.post(
+        f"/api/v1/declarations/{lodged['id']}/payments",
+        json={"amount": "1e3", "reference": "KB-2"},
+        headers=officer.headers,
+    )
+    assert r.status_code == 400
+    other = make_actor(OrgKind.IMPORTER, Role.IMPORTER)
+    assert client.get(f"/api/v1/guarantees/{guarantee}", headers=other.headers).status_code == 404
+    replayed = client.get(f"/api/v1/declarations/{lodged['id']}/replay", headers=officer.headers)
+    assert replayed.json()["same"] is True

@@ -13,7 +13,9 @@ from opencustoms.clearance.records import (
     DeclarationState,
     Rejection,
 )
+from opencustoms.clearance.settlement import Draw, EntryKind, Guarantee, LedgerEntry
 from opencustoms.kernel.errors import Conflict
+from opencustoms.kernel.money import Money
 from tests.samples import CLEARANCE_ITEM
 
 T0 = datetime(2021, 2, 3, 1, 0, tzinfo=UTC)
@@ -61,8 +63,10 @@ def test_a_number_is_lodged_once_and_nothing_of_the_batch_is_kept(uow):
     with uow() as u:
         u.declarations.add_many([_record(1)])
         u.commit()
-    with uow() as u, pytest.raises(Conflict, match="43210-21-000001 is lodged already"):
-        u.declarations.add_many([_record(2), _record(1)])
+    with uow() as u:
+        with pytest.raises(Conflict, match="43210-21-000001 is lodged already"):
+            u.declarations.add_many([_record(2), _record(1)])
+        u.commit()  # what else the transaction did stands; nothing of the batch
     with uow() as u:
         assert u.declarations.get("dcl_2") is None
 
@@ -108,3 +112,31 @@ def test_rejections_are_kept_and_read_by_who_made_them(uow):
         assert [r.id for r in u.declarations.rejections()] == ["rej_2", "rej_1"]
         [mine] = u.declarations.rejections(frozenset({"org_imp"}))
         assert (mine.reference, mine.findings) == ("N-1", findings)
+
+
+def test_payments_guarantees_and_draws_round_trip(uow):
+    record, event = _record(1)
+    g = Guarantee("gua_1", "org_imp", Money("300000", "KRW"), Money("0", "KRW"), T0)
+    with uow() as u:
+        u.declarations.add_many([(record, event)])
+        u.settlements.add_guarantee(g)
+        u.settlements.add_entry(
+            LedgerEntry(
+                "led_1", record.id, EntryKind.PAYMENT, Money("1000.5", "KRW"), T0, None, "KB-1"
+            )
+        )
+        u.settlements.add_draw(Draw("drw_1", g.id, record.id, Money("176830", "KRW"), T0))
+        u.settlements.save_guarantee(replace(g, drawn=Money("176830", "KRW"), version=2))
+        u.commit()
+    with uow() as u:
+        assert u.settlements.guarantee("gua_1", lock=True).available == Money("123170", "KRW")
+        assert [x.id for x in u.settlements.guarantees(frozenset({"org_other"}))] == []
+        [entry] = u.settlements.entries(record.id)
+        assert entry.amount == Money("1000.5", "KRW")
+        u.settlements.release_draw("drw_1", T0 + timedelta(hours=1))
+        u.commit()
+    with uow() as u:
+        [draw] = u.settlements.draws(guarantee_id="gua_1")
+        assert draw.released_at == T0 + timedelta(hours=1)
+        with pytest.raises(Conflict, match="changed meanwhile"):
+            u.settlements.save_guarantee(replace(g, version=2))

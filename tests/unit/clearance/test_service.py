@@ -14,7 +14,7 @@ from opencustoms.clearance.records import Action, DeclarationState
 from opencustoms.clearance.service import ClearanceService, Tariff
 from opencustoms.kernel.countries import Country
 from opencustoms.kernel.dates import FixedClock
-from opencustoms.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from opencustoms.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, Stale
 from opencustoms.kernel.exchange import parse_rates
 from opencustoms.testing.fakes import in_memory_uow
 from tests.samples import CLEARANCE_ITEM
@@ -163,7 +163,7 @@ def test_an_amendment_is_assessed_again_and_the_old_version_kept(clearance):
         (2, Action.AMENDED, "price corrected"),
     ]
     assert events[0].assessment == record.assessment  # what it was stays
-    with pytest.raises(InvalidInput, match="keeps the declaration number"):
+    with pytest.raises(InvalidInput, match="keeps the declaration's reference"):
         svc.amend(IMPORTER, record.id, _declaration("OTHER-1"), "renumber")
     with pytest.raises(InvalidInput, match="Say why"):
         svc.amend(IMPORTER, record.id, more, "  ")
@@ -182,3 +182,58 @@ def test_a_cancelled_declaration_is_kept_and_can_no_longer_change(clearance):
     with pytest.raises(NotFound):
         svc.cancel(OTHER, record.id, "not mine")
     assert [r.id for r in svc.find(OFFICER, DeclarationState.CANCELLED)] == [record.id]
+
+
+def test_only_the_importer_or_a_broker_mandated_now_may_change_a_declaration(clearance):
+    svc, _ = clearance
+    lodged, _ = svc.lodge(BROKER, _declaration(declarant="org_brk"))
+    # an importer declaring for itself is its own declarant: it cannot name a broker
+    with pytest.raises(Forbidden):
+        svc.lodge(IMPORTER, _declaration("N-9", declarant="org_brk"))
+    # an amendment keeps the parties
+    with pytest.raises(InvalidInput, match="keeps the declaration's importer"):
+        svc.amend(BROKER, lodged.id, _declaration(declarant="org_brk", importer="org_x"), "x")
+    # the mandate withdrawn, the broker may read what it declared, but not change it
+    revoked = _actor(OrgKind.BROKER, Role.BROKER, "org_brk")
+    assert svc.get(revoked, lodged.id) == lodged
+    with pytest.raises(Forbidden):
+        svc.cancel(revoked, lodged.id, "not mine any more")
+    assert svc.cancel(IMPORTER, lodged.id, "goods returned").version == 2
+
+
+def test_a_change_made_on_an_older_version_is_refused(clearance):
+    svc, _ = clearance
+    record, _ = svc.lodge(IMPORTER, _declaration())
+    svc.amend(IMPORTER, record.id, _declaration(), "same again", if_version=1)
+    with pytest.raises(Stale, match="is at version 2, not 1"):
+        svc.cancel(IMPORTER, record.id, "stale copy", if_version=1)
+
+
+def test_control_characters_and_odd_keys_are_refused_before_the_store(clearance):
+    svc, state = clearance
+    record, _ = svc.lodge(IMPORTER, _declaration())
+    with pytest.raises(InvalidInput, match="Say why"):
+        svc.cancel(IMPORTER, record.id, "a\x00b")
+    for key in ("N\x00X", "dcl_zz", "A/2", "x" * 500):
+        with pytest.raises(NotFound):
+            svc.get(IMPORTER, key)
+    with pytest.raises(InvalidInput):
+        svc.lodge(IMPORTER, _declaration("N\x00-2"))
+    assert state.rejections[-1].reference is None  # not a number: not kept as one
+
+
+def test_a_misspelt_field_and_every_items_problem_are_reported(clearance):
+    svc, _ = clearance
+    misspelt = _declaration(courrier="DHL")
+    misspelt["items"][0] = misspelt["items"][0] | {"frieght": "120"}
+    with pytest.raises(InvalidInput) as e:
+        svc.lodge(IMPORTER, misspelt)
+    assert {f.field for f in e.value.findings if f.code == "input.unknown_field"} == {
+        "courrier",
+        "items[0].frieght",
+    }
+    no_rate = CLEARANCE_ITEM | {"hs_code": "9999999999", "origin": "CN",
+                                "proof": {"kind": "certificate", "reference": "K1"}}  # fmt: skip
+    with pytest.raises(InvalidInput) as e:
+        svc.lodge(IMPORTER, _declaration(items=[no_rate, no_rate]))
+    assert [f.field for f in e.value.findings] == ["items[0].rate_type", "items[1].rate_type"]
