@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx2
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from opencustoms.accounts.service import AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
+from opencustoms.certificates.signed import Verdict
 from opencustoms.clearance.data import (
     file_version,
     shipped_rate_types,
@@ -30,6 +32,7 @@ from opencustoms.exchange.receiving import Receiver
 from opencustoms.exchange.registry import PartnerRegistry
 from opencustoms.exchange.service import ExchangeService
 from opencustoms.exchange.worker import DeliveryWorker
+from opencustoms.kernel.correspondence import CorrespondenceTable
 from opencustoms.kernel.dates import Clock, ShiftedClock, SystemClock, zone
 from opencustoms.kernel.errors import N_, DomainError, Finding
 from opencustoms.kernel.exchange import ExchangeRateTable, parse_rates
@@ -120,7 +123,14 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         settings.public_url,
         OutboxPublisher(settings.node_id),
     )
-    clearance = ClearanceService(uow, clock, lambda: load_tariff(settings), office_zone)
+    exchange = ExchangeService(uow, clock, settings.node_id, forms, office_zone)
+    clearance = ClearanceService(
+        uow,
+        clock,
+        lambda: load_tariff(settings),
+        office_zone,
+        OriginLink(certificates, exchange, origin, forms),
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -134,7 +144,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         certificates=certificates,
         partners=PartnerRegistry(uow, clock, agreements),
         receiver=Receiver(uow, clock, settings.node_id, forms, office_zone, certificates),
-        exchange=ExchangeService(uow, clock, settings.node_id, forms, office_zone),
+        exchange=exchange,
         signer=(
             NodeSigner(settings.node_id, keys, clock, passphrase) if settings.node_id else None
         ),
@@ -143,6 +153,48 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
         settlements=Settlements(uow, clock, clearance),
         uow=uow,
     )
+
+
+class OriginLink:
+    """The preference check's view of the certificates received and of the exchange."""
+
+    def __init__(
+        self,
+        certificates: CertificateService,
+        exchange: ExchangeService,
+        origin: AgreementCatalogue,
+        forms: Mapping[str, Any],
+    ) -> None:
+        self._certificates = certificates
+        self._exchange = exchange
+        self._origin = origin
+        self._forms = forms
+
+    def verify(self, document: Any, at: date) -> Verdict:
+        return self._certificates.verify(document, at)
+
+    def agreement_of(self, form: str) -> str | None:
+        profile = self._forms.get(form)
+        return str(profile.agreement) if profile is not None else None
+
+    def correspondence(self) -> CorrespondenceTable | None:
+        return self._origin.correspondence
+
+    def linked(self, uow: Any, country: str, agreement: str) -> bool:
+        return self._exchange.linked(uow, country, agreement)
+
+    def notify(
+        self,
+        uow: Any,
+        authority: str,
+        number: str,
+        applied: bool,
+        declaration: str,
+        on: date,
+        reason: str | None,
+    ) -> None:
+        outcome = "applied" if applied else "denied"
+        self._exchange.utilization_in(uow, authority, number, outcome, declaration, on, reason)
 
 
 def load_tariff(settings: Settings) -> Tariff:

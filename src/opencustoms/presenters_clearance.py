@@ -4,11 +4,13 @@ parameters are rendered here, in the reader's language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from opencustoms.clearance.declaration_io import declaration_json
 from opencustoms.clearance.payments import Account
+from opencustoms.clearance.preference import KeptDecision
 from opencustoms.clearance.records import DeclarationEvent, DeclarationRecord, Rejection
 from opencustoms.clearance.service import Outcome, Replayed
 from opencustoms.clearance.settlement import Draw, Guarantee
@@ -41,7 +43,26 @@ def assessment(kept: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def declaration(r: DeclarationRecord, zone: ZoneInfo) -> dict[str, Any]:
+def decision(k: KeptDecision, zone: ZoneInfo) -> dict[str, Any]:
+    d = k.decision
+    return {
+        "item": d.item,
+        "rate_type": d.rate_type,
+        "proof": {"kind": d.proof_kind.value, "reference": d.reference, "authority": d.authority},
+        "outcome": d.outcome.value,
+        "reasons": [finding(f) for f in d.reasons],
+        "certificate_item": d.certificate_item,
+        "quantity": None if d.quantity is None else format(d.quantity, "f"),
+        "unit": d.unit,
+        "decided_at": local_time(d.decided_at, zone).isoformat() if d.decided_at else None,
+        "decided_by": d.decided_by,
+        "current": k.current,
+    }
+
+
+def declaration(
+    r: DeclarationRecord, zone: ZoneInfo, decisions: Sequence[KeptDecision] = ()
+) -> dict[str, Any]:
     return {
         "id": r.id,
         "reference": r.reference,
@@ -52,6 +73,7 @@ def declaration(r: DeclarationRecord, zone: ZoneInfo) -> dict[str, Any]:
         "lodged_by": r.lodged_by,
         "declaration": declaration_json(r.declaration),
         "assessment": assessment(r.assessment),
+        "preferences": [decision(k, zone) for k in decisions],
     }
 
 
@@ -111,7 +133,17 @@ def outcome(o: Outcome, zone: ZoneInfo) -> dict[str, Any]:
         return (
             {"source": o.source, "lodged": True}
             | declaration_brief(o.record, zone)
-            | {"warnings": [finding(f) for f in o.findings]}
+            | {
+                "warnings": [finding(f) for f in o.findings],
+                "preferences": [
+                    {
+                        "item": d.item,
+                        "outcome": d.outcome.value,
+                        "reasons": [finding(f) for f in d.reasons],
+                    }
+                    for d in o.decisions
+                ],
+            }
         )
     return {"source": o.source, "lodged": False, "findings": [finding(f) for f in o.findings]}
 
@@ -128,6 +160,7 @@ def account(a: Account, zone: ZoneInfo) -> dict[str, Any]:
         "owed": format(s.owed.amount, "f"),
         "settled": s.settled,
         "may_release": a.may_release,
+        "reviews": a.reviews,
         "entries": [
             {
                 "kind": e.kind.value,

@@ -239,6 +239,18 @@ ROUTES = {
         "role": (OrgKind.IMPORTER, Role.IMPORTER),
         "forbidden_for": (OrgKind.ISSUING_AUTHORITY, Role.ISSUING_OFFICER),
     },
+    ("GET", "/api/v1/declarations/{declaration}/preferences"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/decision"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.IMPORTER, Role.IMPORTER),
+    },
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/verification"): {
+        "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+        "forbidden_for": (OrgKind.BROKER, Role.BROKER),
+    },
     ("GET", "/api/v1/declaration-rejections"): {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
         "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
@@ -288,6 +300,13 @@ BODIES = {
     ("POST", "/api/v1/declarations/{declaration}/payments"): {"amount": "1", "reference": "x"},
     ("POST", "/api/v1/declarations/{declaration}/secure"): {"guarantee": "gua_none"},
     ("POST", "/api/v1/guarantees"): {"holder": "org_x", "limit": "1"},
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/decision"): {
+        "grant": True,
+        "reason": "x",
+    },
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/verification"): {
+        "questions": ["Origin?"]
+    },
 }
 
 
@@ -302,6 +321,7 @@ def _call(client, method, path, org_id="org_x", headers=None, body=None):
         .replace("{request_id}", "msg_none")
         .replace("{declaration}", "dcl_none")
         .replace("{guarantee}", "gua_none")
+        .replace("{item}", "1")
     )
     if method == "GET":
         return client.get(

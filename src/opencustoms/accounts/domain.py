@@ -72,6 +72,7 @@ class Permission(StrEnum):
     PAYMENT_RECORD = "payments:record"  # the treasury's notices of payment, by customs staff
     GUARANTEE_MANAGE = "guarantees:manage"  # open importers' guarantee accounts
     GUARANTEE_READ = "guarantees:read"  # one's own (or, for customs staff, every one)
+    PREFERENCE_DECIDE = "preferences:decide"  # decide claims in documentary review
 
 
 PUBLIC_PERMISSIONS = frozenset({Permission.HS_READ, Permission.ORIGIN_READ, Permission.CERT_VERIFY})
@@ -104,6 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.EXCHANGE_READ,
         Permission.EXCHANGE_NOTIFY,
         Permission.PAYMENT_RECORD,
+        Permission.PREFERENCE_DECIDE,
     }
     | _CUSTOMS_READ,
     Role.AUDITOR: _EVERY_ACCOUNT

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencustoms import presenters_clearance
+from opencustoms import presenters, presenters_clearance
 from opencustoms.access import guard, services
 from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context, Idempotency
@@ -124,7 +124,9 @@ def get_declaration(
 ) -> dict[str, Any]:
     """A declaration by its id or number: as lodged, its state, its assessment explained."""
     svc = services(request)
-    return presenters_clearance.declaration(svc.clearance.get(ctx, declaration), svc.office_zone)
+    record = svc.clearance.get(ctx, declaration)
+    decisions = svc.clearance.decisions(ctx, record.id)
+    return presenters_clearance.declaration(record, svc.office_zone, decisions)
 
 
 @router.get("/declarations/{declaration}/history")
@@ -271,3 +273,62 @@ def get_guarantee(
     return presenters_clearance.guarantee(found, svc.office_zone) | {
         "draws": [presenters_clearance.draw(d, svc.office_zone) for d in draws]
     }
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grant: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    questions: list[str] = Field(min_length=1, max_length=20)
+    documents: list[str] = Field(default_factory=list, max_length=20)
+
+
+@router.get("/declarations/{declaration}/preferences")
+def preferences(
+    request: Request,
+    declaration: str,
+    history: bool = False,
+    ctx: Context = guard(Permission.DECLARATION_READ),
+) -> list[dict[str, Any]]:
+    """Each preference claim's decision with its reasons (`history`: the superseded too)."""
+    svc = services(request)
+    return [
+        presenters_clearance.decision(k, svc.office_zone)
+        for k in svc.clearance.decisions(ctx, declaration, current_only=not history)
+    ]
+
+
+@router.post("/declarations/{declaration}/items/{item}/decision")
+def decide(
+    request: Request,
+    declaration: str,
+    item: Annotated[int, Path(ge=1, le=999)],
+    body: DecisionIn,
+    ctx: Context = guard(Permission.PREFERENCE_DECIDE),
+) -> dict[str, Any]:
+    """A customs officer decides a claim in documentary review; a denial reassesses it."""
+    svc = services(request)
+    record = svc.clearance.decide(ctx, declaration, item, body.grant, body.reason)
+    return presenters_clearance.declaration(
+        record, svc.office_zone, svc.clearance.decisions(ctx, record.id)
+    )
+
+
+@router.post("/declarations/{declaration}/items/{item}/verification")
+def request_verification(
+    request: Request,
+    declaration: str,
+    item: Annotated[int, Path(ge=1, le=999)],
+    body: VerificationIn,
+    ctx: Context = guard(Permission.EXCHANGE_NOTIFY),
+) -> dict[str, Any]:
+    """Ask the issuing country to verify the certificate this item's claim rests on."""
+    svc = services(request)
+    case = svc.clearance.request_verification(
+        ctx, declaration, item, svc.exchange, body.questions, body.documents
+    )
+    return presenters.verification(case)

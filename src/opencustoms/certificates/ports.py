@@ -95,6 +95,10 @@ class ReceivedRepository(Protocol):
         """Newest received first."""
         ...
 
+    def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
+        """Those with this number, of any authority (a proof may name only the number)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Change:

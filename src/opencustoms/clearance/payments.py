@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context, audit_event
 from opencustoms.clearance.ports import ClearanceUnitOfWork
+from opencustoms.clearance.preference import Outcome
 from opencustoms.clearance.records import DeclarationRecord, DeclarationState, not_open
 from opencustoms.clearance.settlement import (
     Draw,
@@ -47,11 +48,17 @@ class Account:
     settlement: Settlement
     entries: Sequence[LedgerEntry]
     draws: Sequence[Draw]
+    reviews: int = 0  # preference claims a customs officer has still to decide
 
     @property
     def may_release(self) -> bool:
-        """Duty and taxes paid or secured: the goods may go once the lane's checks are done."""
-        return self.record.state is DeclarationState.LODGED and self.settlement.settled
+        """Duty and taxes paid or secured, and no claim awaiting review: the goods may go
+        once the lane's checks are done."""
+        return (
+            self.record.state is DeclarationState.LODGED
+            and self.settlement.settled
+            and not self.reviews
+        )
 
 
 def total_of(record: DeclarationRecord) -> Money:
@@ -62,7 +69,8 @@ def total_of(record: DeclarationRecord) -> Money:
 def account_of(uow: ClearanceUnitOfWork, record: DeclarationRecord) -> Account:
     entries = uow.settlements.entries(record.id)
     draws = uow.settlements.draws(declaration_id=record.id)
-    return Account(record, settlement(total_of(record), entries, draws), entries, draws)
+    reviews = sum(1 for k in uow.preferences.of(record.id) if k.decision.outcome is Outcome.REVIEW)
+    return Account(record, settlement(total_of(record), entries, draws), entries, draws, reviews)
 
 
 def release_all(

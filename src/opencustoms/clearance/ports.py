@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
 
 from opencustoms.accounts.ports import UnitOfWork
+from opencustoms.certificates.ports import ReceivedRepository
+from opencustoms.certificates.signed import Verdict
+from opencustoms.clearance.preference import KeptDecision
 from opencustoms.clearance.records import (
     DeclarationEvent,
     DeclarationRecord,
@@ -14,6 +18,7 @@ from opencustoms.clearance.records import (
     Rejection,
 )
 from opencustoms.clearance.settlement import Draw, Guarantee, LedgerEntry
+from opencustoms.kernel.correspondence import CorrespondenceTable
 
 
 class DeclarationRepository(Protocol):
@@ -91,8 +96,55 @@ class SettlementRepository(Protocol):
     def release_draw(self, draw_id: str, at: datetime) -> None: ...
 
 
+class PreferenceRepository(Protocol):
+    def add_many(self, kept: Sequence[KeptDecision]) -> None:
+        """New decisions; each supersedes the current one on the same declaration item."""
+        ...
+
+    def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
+        """By item, then oldest first."""
+        ...
+
+    def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
+        """What current granted decisions on lodged declarations took from each item of
+        these certificates ((authority, number) → (authority, number, item): quantity)."""
+        ...
+
+
+class OriginChecks(Protocol):
+    """What the preference check needs from the certificates and the exchange."""
+
+    def verify(self, document: Any, at: date) -> Verdict:
+        """A received certificate verified as on `at` (against this node's trust list and
+        its register of received certificates)."""
+        ...
+
+    def agreement_of(self, form: str) -> str | None: ...
+
+    def correspondence(self) -> CorrespondenceTable | None: ...
+
+    def linked(self, uow: Any, country: str, agreement: str) -> bool:
+        """Whether certificates of `agreement` come electronically from `country`'s node."""
+        ...
+
+    def notify(
+        self,
+        uow: Any,
+        authority: str,
+        number: str,
+        applied: bool,
+        declaration: str,
+        on: date,
+        reason: str | None,
+    ) -> None:
+        """The utilization notice to the issuing country, in the caller's transaction."""
+        ...
+
+
 class ClearanceUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the declarations, the audit log and the idempotency keys."""
 
     declarations: DeclarationRepository
     settlements: SettlementRepository
+    preferences: PreferenceRepository
+    received: ReceivedRepository

@@ -69,6 +69,16 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptDecision:
+    """A decision as kept: on which declaration, and whether a later one superseded it."""
+
+    id: str
+    declaration_id: str
+    decision: Decision
+    current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """What the check needs besides the certificate: the importer's name as this node
     knows it, and what earlier declarations took from each certificate item."""

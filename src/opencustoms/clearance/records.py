@@ -16,7 +16,7 @@ from typing import Any
 
 from opencustoms.clearance.declaration import Declaration
 from opencustoms.clearance.duty import Assessment, Step
-from opencustoms.kernel.errors import N_, Conflict, Finding, NotFound
+from opencustoms.kernel.errors import N_, Conflict, Finding, NotFound, Severity
 
 
 class DeclarationState(StrEnum):
@@ -28,6 +28,7 @@ class Action(StrEnum):
     LODGED = "lodged"
     AMENDED = "amended"
     CANCELLED = "cancelled"
+    DECIDED = "decided"  # a preference claim in review decided by a customs officer
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,11 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "params": {k: v.render() if isinstance(v, Finding) else v for k, v in f.params.items()},
         "severity": f.severity.value,
     }
+
+
+def kept_finding(f: dict[str, Any]) -> Finding:
+    """A finding from its kept JSON: rendered again in the reader's language."""
+    return Finding(f["code"], f["message"], dict(f["params"]), f["field"], Severity(f["severity"]))
 
 
 def not_found(declaration: str) -> NotFound:

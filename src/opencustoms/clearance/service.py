@@ -13,18 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from opencustoms.accounts.domain import OrgKind, Permission
 from opencustoms.accounts.service import Context, Idempotency, audit_event
+from opencustoms.certificates.received import ReceivedCertificate
+from opencustoms.clearance import preference
 from opencustoms.clearance import replay as replaying
-from opencustoms.clearance.declaration import REFERENCE, Declaration, validate
+from opencustoms.clearance.declaration import REFERENCE, Declaration, Item, validate
 from opencustoms.clearance.declaration_io import declaration_json, read_declaration
-from opencustoms.clearance.duty import TaxRules, assess
+from opencustoms.clearance.duty import Goods, TaxRules, assess, assess_item
 from opencustoms.clearance.payments import release_all
-from opencustoms.clearance.ports import ClearanceUnitOfWork
-from opencustoms.clearance.rate_types import RateTypes
+from opencustoms.clearance.ports import ClearanceUnitOfWork, OriginChecks
+from opencustoms.clearance.preference import Decision
+from opencustoms.clearance.preference import Outcome as PreferenceOutcome
+from opencustoms.clearance.rate_types import ProofType, RateType, RateTypes
 from opencustoms.clearance.records import (
     Action,
     DeclarationEvent,
@@ -55,6 +60,22 @@ from opencustoms.platform.idempotency import StoredResponse, check_key, replay
 
 MAX_BATCH = 1000  # declarations per batch: about 1 MB of JSON, the API's body limit
 MAX_REASON = 500
+Claims = Callable[[Declaration], list[Decision]]
+
+
+class Verifier(Protocol):
+    """The exchange's verification requests (exchange/service.py)."""
+
+    def request_verification(
+        self,
+        ctx: Context,
+        authority: str,
+        number: str,
+        questions: Sequence[str],
+        documents: Sequence[str] = (),
+    ) -> Any: ...
+
+
 _ID = re.compile(r"dcl_[0-9a-f]{20}")
 
 
@@ -75,6 +96,7 @@ class Outcome:
     source: str  # "declarations[3]", "rows.csv, line 12"
     record: DeclarationRecord | None
     findings: tuple[Finding, ...] = ()
+    decisions: tuple[Decision, ...] = ()  # on its preference claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +114,11 @@ class ClearanceService:
         clock: Clock,
         tariff: Callable[[], Tariff],
         office_zone: ZoneInfo,
+        origin: OriginChecks | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
+        self._origin = origin  # None: claims are not matched (every one goes to review)
         self._load_tariff = tariff
         self._tariff: Tariff | None = None
         self._zone = office_zone
@@ -118,14 +142,16 @@ class ClearanceService:
         replayed = self._replayed(ctx, idempotency)
         if replayed is not None:
             return replayed, True
-        outcome = self._checked(ctx, data, "api")
-        if outcome.record is None:
-            self._keep_rejections(ctx, [(data, outcome)])
-            raise InvalidInput(*outcome.findings)
-        record = outcome.record
         try:
             with self._uow() as uow:
+                outcome = self._checked(ctx, data, "api", self._claims(uow))
+                if outcome.record is None:
+                    uow.declarations.add_rejections([self._rejection(ctx, data, outcome)])
+                    uow.commit()
+                    raise InvalidInput(*outcome.findings)
+                record = outcome.record
                 uow.declarations.add_many([(record, self._event(ctx, record, Action.LODGED, None))])
+                self._keep_decisions(uow, record, outcome.decisions)
                 uow.audit.append(self._audit(ctx, "declaration.lodge", record))
                 if idempotency is not None:
                     uow.idempotency.put(
@@ -158,20 +184,21 @@ class ClearanceService:
                 N_("At most %(max)s declarations in one batch; send the rest in another."),
                 max=MAX_BATCH,
             )
-        outcomes = [self._checked_or_forbidden(ctx, data, source) for source, data in batch]
         for attempt in range(3):
             try:
-                return self._keep(ctx, batch, outcomes)
+                return self._keep(ctx, batch)
             except Conflict:
                 # a number lodged meanwhile by another request: look again, refuse just it
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _keep(
-        self, ctx: Context, batch: Sequence[tuple[str, Any]], outcomes: list[Outcome]
-    ) -> list[Outcome]:
+    def _keep(self, ctx: Context, batch: Sequence[tuple[str, Any]]) -> list[Outcome]:
         with self._uow() as uow:
+            claims = self._claims(uow)
+            outcomes = [
+                self._checked_or_forbidden(ctx, data, source, claims) for source, data in batch
+            ]
             lodged = [o.record for o in outcomes if o.record is not None]
             taken = uow.declarations.taken([r.reference for r in lodged])
             seen: set[str] = set()
@@ -185,6 +212,9 @@ class ClearanceService:
                 final.append(o)
             kept = [o.record for o in final if o.record is not None]
             uow.declarations.add_many([(r, self._event(ctx, r, Action.LODGED, None)) for r in kept])
+            for o in final:
+                if o.record is not None:
+                    self._keep_decisions(uow, o.record, o.decisions)
             uow.audit.append_many([self._audit(ctx, "declaration.lodge", r) for r in kept])
             uow.declarations.add_rejections(
                 [
@@ -211,13 +241,21 @@ class ClearanceService:
         why = _reason(reason)
         old = self._open(ctx, declaration, if_version)
         _same_parties(old.declaration, data)
-        outcome = self._checked(ctx, data, source)
-        if outcome.record is None:
-            self._keep_rejections(ctx, [(data, outcome)])
-            raise InvalidInput(*outcome.findings)
-        new = outcome.record.declaration
+        with self._uow() as uow:
+            outcome = self._checked(ctx, data, source, self._claims(uow, old.id))
+            if outcome.record is None:
+                uow.declarations.add_rejections([self._rejection(ctx, data, outcome)])
+                uow.commit()
+                raise InvalidInput(*outcome.findings)
+        new = outcome.record
         return self._change(
-            ctx, old, Action.AMENDED, why, declaration=new, assessment=outcome.record.assessment
+            ctx,
+            old,
+            Action.AMENDED,
+            why,
+            declaration=new.declaration,
+            assessment=new.assessment,
+            decisions=outcome.decisions,
         )
 
     def cancel(
@@ -227,6 +265,90 @@ class ClearanceService:
         why = _reason(reason)
         old = self._open(ctx, declaration, if_version)
         return self._change(ctx, old, Action.CANCELLED, why, state=DeclarationState.CANCELLED)
+
+    def decisions(
+        self, ctx: Context, declaration: str, current_only: bool = True
+    ) -> Sequence[preference.KeptDecision]:
+        ctx.require(Permission.DECLARATION_READ)
+        with self._uow() as uow:
+            record = self._get(uow, declaration, ctx)
+            return uow.preferences.of(record.id, current_only)
+
+    def decide(
+        self, ctx: Context, declaration: str, item: int, grant: bool, reason: str
+    ) -> DeclarationRecord:
+        """A customs officer's decision on a claim in documentary review; a denial assesses
+        the item again without the preference (the reasons go to the importer in writing,
+        RCEP Art. 3.25(2))."""
+        ctx.require(Permission.PREFERENCE_DECIDE)
+        why = _reason(reason)
+        with self._uow() as uow:
+            old = self._get(uow, declaration, ctx)
+            pending = next(
+                (k.decision for k in uow.preferences.of(old.id) if k.decision.item == item), None
+            )
+        if pending is None or pending.outcome is not PreferenceOutcome.REVIEW:
+            raise Conflict.of(
+                "preference.not_in_review",
+                N_("Item %(item)s of declaration %(reference)s has no claim awaiting review."),
+                field="item",
+                item=item,
+                reference=old.reference,
+            )
+        p = ctx.principal
+        decided = replace(
+            pending,
+            outcome=PreferenceOutcome.GRANTED if grant else PreferenceOutcome.DENIED,
+            reasons=(Finding("preference.reviewed", N_("Reviewed: %(reason)s"), {"reason": why}),),
+            decided_at=self._clock.now(),
+            decided_by=p.account.id if p and p.account else None,
+        )
+        changes: dict[str, Any] = {}
+        if not grant:
+            others = [k.decision for k in self._current(old.id) if k.decision.item != item]
+            goods = self._goods(old.declaration, [*others, decided])
+            t = self.tariff
+            again = assess(goods, old.declaration.date, t.schedule, t.rates, t.rules)
+            changes["assessment"] = assessment_json(again, t.rules.cites)
+        return self._change(ctx, old, Action.DECIDED, why, decisions=[decided], **changes)
+
+    def request_verification(
+        self,
+        ctx: Context,
+        declaration: str,
+        item: int,
+        exchange: Verifier,
+        questions: Sequence[str],
+        documents: Sequence[str] = (),
+    ) -> Any:
+        """The officer asks the issuing country to verify the certificate a decision rests
+        on, from the decision (RCEP Art. 3.24(1)(c))."""
+        ctx.require(Permission.DECLARATION_READ)
+        record = self.get(ctx, declaration)
+        decided = next(
+            (k.decision for k in self._current(record.id) if k.decision.item == item), None
+        )
+        if (
+            decided is None
+            or decided.proof_kind is not ProofType.CERTIFICATE
+            or not decided.authority
+        ):
+            raise Conflict.of(
+                "preference.no_certificate",
+                N_(
+                    "Item %(item)s of declaration %(reference)s claims no preference on a certificate received here."
+                ),
+                field="item",
+                item=item,
+                reference=record.reference,
+            )
+        return exchange.request_verification(
+            ctx, decided.authority, decided.reference, questions, documents
+        )
+
+    def _current(self, declaration_id: str) -> Sequence[preference.KeptDecision]:
+        with self._uow() as uow:
+            return uow.preferences.of(declaration_id)
 
     def require_party(self, ctx: Context, record: DeclarationRecord) -> None:
         """Only the importer, or the declaring broker with its mandate now, acts on it."""
@@ -302,8 +424,9 @@ class ClearanceService:
 
     # -- inside ----------------------------------------------------------------------
 
-    def _checked(self, ctx: Context, data: Any, source: str) -> Outcome:
-        """Read, validate, check the lodger may declare it, and assess: a record not yet
+    def _checked(self, ctx: Context, data: Any, source: str, claims: Claims) -> Outcome:
+        """Read, validate, check the lodger may declare it, decide its preference claims
+        and assess (a denied claim at the rate without the preference): a record not yet
         kept, or the findings that refuse it."""
         if isinstance(data, InvalidInput):  # a file's row that could not be read
             return Outcome(source, None, data.findings)
@@ -317,11 +440,11 @@ class ClearanceService:
         if any(f.severity.value == "error" for f in found):
             return Outcome(source, None, tuple(found))
         _may_declare(ctx, declaration)  # Forbidden: not a finding of the declaration
+        decisions = claims(declaration)
+        t = self.tariff
         try:
-            t = self.tariff
-            found_assessment = assess(
-                [i.goods for i in declaration.items], declaration.date, t.schedule, t.rates, t.rules
-            )
+            goods = self._goods(declaration, decisions)
+            found_assessment = assess(goods, declaration.date, t.schedule, t.rates, t.rules)
         except DomainError as e:
             return Outcome(source, None, (*e.findings, *found))
         now = self._clock.now()
@@ -337,22 +460,191 @@ class ClearanceService:
             lodged_by=p.account.id if p and p.account else None,
             lodged_by_org=p.organisation.id if p and p.organisation else None,
         )
-        return Outcome(source, record, tuple(found))
+        return Outcome(source, record, tuple(found), tuple(decisions))
 
-    def _checked_or_forbidden(self, ctx: Context, data: Any, source: str) -> Outcome:
+    def _goods(self, declaration: Declaration, decisions: Sequence[Decision]) -> list[Goods]:
+        """Each item's goods, a denied claim's at the rate that applies without it."""
+        denied = {d.item for d in decisions if d.outcome is PreferenceOutcome.DENIED}
+        goods = []
+        for item in declaration.items:
+            g = item.goods
+            if item.number in denied:
+                g = replace(g, rate_type=self._fallback(g, declaration, item.number))
+            goods.append(g)
+        return goods
+
+    def _fallback(self, goods: Goods, declaration: Declaration, number: int) -> str:
+        """Without the preference: the lower of the WTO concession and the basic rate
+        (Customs Act Art. 50: a concession applies where it is lower)."""
+        t = self.tariff
+        found: list[tuple[Decimal, str]] = []
+        for rate_type in ("C", t.rate_types.basic):
+            try:
+                duty = assess_item(
+                    replace(goods, rate_type=rate_type),
+                    declaration.date,
+                    t.schedule,
+                    t.rates,
+                    t.rules,
+                ).duty.amount
+            except DomainError:
+                continue
+            found.append((duty, rate_type))
+        if not found:
+            raise InvalidInput.of(
+                "preference.no_fallback_rate",
+                N_(
+                    "The preference is denied, and the schedule has no basic or WTO rate for %(code)s: load the published schedule."
+                ),
+                field=f"items[{number - 1}].rate_type",
+                code=goods.code.dotted(),
+            )
+        return min(found)[1]
+
+    def _claims(self, uow: ClearanceUnitOfWork, amending: str | None = None) -> Claims:
+        """Decides a declaration's preference claims in this transaction; what a batch's
+        earlier declarations took from a certificate counts for the later ones."""
+        used: dict[tuple[str, str, int], Decimal] = {}
+        loaded: set[tuple[str, str]] = set()
+        t = self.tariff
+        origin = self._origin
+        now = self._clock.now()
+
+        def decide(d: Declaration) -> list[Decision]:
+            decisions: list[Decision] = []
+            for item in d.items:
+                rate_type = t.rate_types.get(item.goods.rate_type)
+                proof = item.proof
+                if rate_type is None or not rate_type.preferential or proof is None:
+                    continue
+                exporting = item.departure if item.departure in rate_type.origins else item.origin
+                if proof.kind is ProofType.ORIGIN_DECLARATION:
+                    decision = preference.self_certified(item, rate_type)
+                else:
+                    held = _received(uow, proof.authority, proof.reference)
+                    if origin is None or (
+                        held is None
+                        and not origin.linked(uow, exporting, rate_type.agreement or "")
+                    ):
+                        decision = preference.paper(item, rate_type, exporting)
+                    else:
+                        decision = self._match(
+                            uow, d, item, rate_type, held, used, loaded, amending
+                        )
+                decisions.append(replace(decision, decided_at=now))
+            return decisions
+
+        return decide
+
+    def _match(
+        self,
+        uow: ClearanceUnitOfWork,
+        d: Declaration,
+        item: Item,
+        rate_type: RateType,
+        held: ReceivedCertificate | None,
+        used: dict[tuple[str, str, int], Decimal],
+        loaded: set[tuple[str, str]],
+        amending: str | None,
+    ) -> Decision:
+        origin = self._origin
+        assert origin is not None
+        if held is None:
+            return preference.check(
+                d,
+                item,
+                rate_type,
+                None,
+                None,
+                self.tariff.rules.country,
+                preference.Claim(None, {}),
+                None,
+            )
+        key = (held.authority, held.number)
+        if key not in loaded:
+            loaded.add(key)
+            for k, v in uow.preferences.used([key]).items():
+                used[k] = used.get(k, Decimal(0)) + v
+            if amending is not None:  # what this declaration took before does not count
+                for kept in uow.preferences.of(amending):
+                    k2 = (
+                        kept.decision.authority or "",
+                        kept.decision.reference,
+                        kept.decision.certificate_item or 0,
+                    )
+                    if kept.decision.granted and kept.decision.quantity is not None and k2 in used:
+                        used[k2] -= kept.decision.quantity
+        importer = uow.accounts.organisation(d.importer) if d.importer.startswith("org_") else None
+        claim = preference.Claim(
+            importer.name if importer else None,
+            {i: q for (a, n, i), q in used.items() if (a, n) == key},
+        )
+        decision = preference.check(
+            d,
+            item,
+            rate_type,
+            origin.verify(held.document, d.date),
+            origin.agreement_of(held.form),
+            self.tariff.rules.country,
+            claim,
+            origin.correspondence(),
+        )
+        decision = replace(decision, authority=held.authority)
+        if decision.granted and decision.quantity is not None and decision.certificate_item:
+            k = (held.authority, held.number, decision.certificate_item)
+            used[k] = used.get(k, Decimal(0)) + decision.quantity
+        return decision
+
+    def _keep_decisions(
+        self, uow: ClearanceUnitOfWork, record: DeclarationRecord, decisions: Sequence[Decision]
+    ) -> None:
+        """The decisions, and to the issuing country a notice of each certificate claim's
+        outcome (RCEP and the WCO framework: utilization)."""
+        if not decisions:
+            return
+        uow.preferences.add_many(
+            [preference.KeptDecision(new_id("pdc"), record.id, d) for d in decisions]
+        )
+        if self._origin is None:
+            return
+        for d in decisions:
+            if d.outcome is PreferenceOutcome.REVIEW or not d.authority:
+                continue
+            reason = "; ".join(f.render() for f in d.reasons) or None
+            self._origin.notify(
+                uow,
+                d.authority,
+                d.reference,
+                d.granted,
+                record.reference,
+                record.declaration.date,
+                reason,
+            )
+
+    def _checked_or_forbidden(
+        self, ctx: Context, data: Any, source: str, claims: Claims
+    ) -> Outcome:
         try:
-            return self._checked(ctx, data, source)
+            return self._checked(ctx, data, source, claims)
         except Forbidden as e:  # one declaration of a batch not the lodger's to make
             return Outcome(source, None, e.findings)
 
     def _change(
-        self, ctx: Context, old: DeclarationRecord, action: Action, reason: str, **changes: Any
+        self,
+        ctx: Context,
+        old: DeclarationRecord,
+        action: Action,
+        reason: str,
+        decisions: Sequence[Decision] | None = None,
+        **changes: Any,
     ) -> DeclarationRecord:
         if old.state is not DeclarationState.LODGED:
             raise not_open(old)
         new = replace(old, version=old.version + 1, updated_at=self._clock.now(), **changes)
         with self._uow() as uow:
             uow.declarations.save(new, self._event(ctx, new, action, reason))
+            if decisions is not None:
+                self._keep_decisions(uow, new, decisions)
             if action is Action.CANCELLED:
                 by = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
                 release_all(uow, new, new.updated_at, by, reason)
@@ -415,11 +707,6 @@ class ClearanceService:
             source=outcome.source[:200],
         )
 
-    def _keep_rejections(self, ctx: Context, refused: Sequence[tuple[Any, Outcome]]) -> None:
-        with self._uow() as uow:
-            uow.declarations.add_rejections([self._rejection(ctx, d, o) for d, o in refused])
-            uow.commit()
-
 
 def _same_parties(old: Declaration, data: Any) -> None:
     """An amendment keeps the number and the parties: another importer is another declaration."""
@@ -436,6 +723,16 @@ def _same_parties(old: Declaration, data: Any) -> None:
                 field=name,
                 value=getattr(old, name),
             )
+
+
+def _received(
+    uow: ClearanceUnitOfWork, authority: str | None, number: str
+) -> ReceivedCertificate | None:
+    """The received certificate a proof names; by number alone only where it is unique."""
+    if authority:
+        return uow.received.get(authority, number)
+    found = uow.received.numbered(number)
+    return found[0] if len(found) == 1 else None
 
 
 def _scope(ctx: Context) -> str:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from opencustoms import bootstrap, presenters_clearance
+from opencustoms import bootstrap, presenters, presenters_clearance
 from opencustoms.accounts.service import OPERATOR
 from opencustoms.clearance.declaration_io import read_dataset_csv
 from opencustoms.clearance.goods_io import strict_number
@@ -36,7 +36,13 @@ IfVersionOption = typer.Option(
     None, "--if-version", min=1, help=_("Only if it is still at this version.")
 )
 STATES = {"lodged": N_("lodged"), "cancelled": N_("cancelled")}
-ACTIONS = {"lodged": N_("lodged"), "amended": N_("amended"), "cancelled": N_("cancelled")}
+OUTCOMES = {"granted": N_("granted"), "denied": N_("denied"), "review": N_("in documentary review")}
+ACTIONS = {
+    "lodged": N_("lodged"),
+    "amended": N_("amended"),
+    "cancelled": N_("cancelled"),
+    "decided": N_("preference decided"),
+}
 CHUNK = MAX_BATCH  # declarations per transaction when lodging a file
 
 
@@ -111,9 +117,9 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     def run(svc: bootstrap.Services) -> None:
-        shown = presenters_clearance.declaration(
-            svc.clearance.get(OPERATOR, declaration), svc.office_zone
-        )
+        record = svc.clearance.get(OPERATOR, declaration)
+        decisions = svc.clearance.decisions(OPERATOR, record.id)
+        shown = presenters_clearance.declaration(record, svc.office_zone, decisions)
         if as_json:
             print_json(shown)
             return
@@ -140,6 +146,14 @@ def show(
                 out.print(f"  {step['text']}", markup=False)
         for step in shown["assessment"]["steps"]:
             out.print(step["text"], markup=False)
+        for p in shown["preferences"]:
+            out.print(
+                _("Preference on item %(item)s (%(rate_type)s, %(reference)s): %(outcome)s")
+                % {**p, "reference": p["proof"]["reference"], "outcome": _(OUTCOMES[p["outcome"]])},
+                markup=False,
+            )
+            for r in p["reasons"]:
+                out.print(f"  {r['message']}", markup=False)
 
     _with(run)
 
@@ -418,5 +432,42 @@ def show_guarantee(
                 _("released %(at)s") % {"at": d["released_at"]} if d["released_at"] else _("held")
             )
             out.print(f"  {d['declaration']} {d['amount']} {d['at']} — {released}", markup=False)
+
+    _with(run)
+
+
+@app.command("decide", help=_("Decide a preference claim in documentary review (customs officer)."))
+def decide(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    item: int = typer.Option(..., "--item", min=1, help=_("The item's number.")),
+    grant: bool = typer.Option(..., "--grant/--deny", help=_("Grant or deny the preference.")),
+    reason: str = typer.Option(..., "--reason", help=_("Why, for the importer.")),
+    as_json: bool = JsonOption,
+) -> None:
+    _changed(lambda svc: svc.clearance.decide(OPERATOR, declaration, item, grant, reason), as_json)
+
+
+@app.command(
+    "verify", help=_("Ask the issuing country to verify the certificate a claim rests on.")
+)
+def verify(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    item: int = typer.Option(..., "--item", min=1, help=_("The item's number.")),
+    question: list[str] = typer.Option(..., "--question", help=_("A question (repeat for more).")),
+    document: list[str] = typer.Option([], "--document", help=_("A document asked for.")),
+    as_json: bool = JsonOption,
+) -> None:
+    def run(svc: bootstrap.Services) -> None:
+        case = svc.clearance.request_verification(
+            OPERATOR, declaration, item, svc.exchange, question, document
+        )
+        shown = presenters.verification(case)
+        if as_json:
+            print_json(shown)
+        else:
+            out.print(
+                _("Verification request %(id)s sent, to be answered by %(reply_by)s.") % shown,
+                markup=False,
+            )
 
     _with(run)

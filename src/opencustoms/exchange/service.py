@@ -115,6 +115,44 @@ class ExchangeService:
             uow.commit()
         return sent
 
+    def utilization_in(
+        self,
+        uow: ReceivingUnitOfWork,
+        authority: str,
+        number: str,
+        outcome: str,
+        declaration: str,
+        on: date,
+        reason: str | None = None,
+    ) -> Outgoing | None:
+        """The utilization notice, written in the caller's transaction (a declaration's
+        decision and its notice commit together); None where the certificate did not come
+        through the exchange or its link carries no notices."""
+        if self._node is None:
+            return None
+        try:
+            _, partner = self._origin(uow, authority, number, "utilization")
+        except DomainError:
+            return None
+        payload: dict[str, Any] = {
+            "authority": authority,
+            "number": number,
+            "outcome": outcome,
+            "declaration": declaration,
+            "on": on.isoformat(),
+        }
+        if reason:
+            payload["reason"] = reason[:500]
+        seq = uow.outbox.next_sequence(partner.node, f"{authority}/{number}")
+        return self._send(uow, partner, "utilization", payload, sequence=seq)
+
+    def linked(self, uow: ReceivingUnitOfWork, country: str, agreement: str) -> bool:
+        """Whether this node exchanges certificates of `agreement` with `country`'s node."""
+        return any(
+            p.country == country and p.link(agreement) is not None
+            for p in uow.partners.all(active_only=True)
+        )
+
     def request_verification(
         self,
         ctx: Context,

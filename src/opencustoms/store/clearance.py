@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from opencustoms.clearance.declaration_io import declaration_json, read_declaration
+from opencustoms.clearance.preference import Decision, KeptDecision, Outcome
+from opencustoms.clearance.rate_types import ProofType
 from opencustoms.clearance.records import (
     Action,
     DeclarationEvent,
@@ -18,6 +21,8 @@ from opencustoms.clearance.records import (
     DeclarationState,
     Rejection,
     changed_since,
+    finding_json,
+    kept_finding,
     reference_taken,
 )
 from opencustoms.clearance.settlement import (
@@ -319,3 +324,87 @@ def _guarantee(row: Row[Any]) -> Guarantee:
         version=row.version,
         active=row.active,
     )
+
+
+class SqlPreferences:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    def add_many(self, kept: Sequence[KeptDecision]) -> None:
+        if not kept:
+            return
+        p = t.preference_decisions
+        for k in kept:  # the decision it supersedes stays, no longer current
+            self.s.execute(
+                update(p)
+                .where(p.c.declaration_id == k.declaration_id, p.c.item == k.decision.item)
+                .where(p.c.current.is_(True))
+                .values(current=False)
+            )
+        self.s.execute(insert(p), [_decision_row(k) for k in kept])
+
+    def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
+        p = t.preference_decisions
+        query = select(p).where(p.c.declaration_id == declaration_id)
+        if current_only:
+            query = query.where(p.c.current.is_(True))
+        rows = self.s.execute(query.order_by(p.c.item, p.c.decided_at, p.c.id))
+        return [_kept_decision(r) for r in rows]
+
+    def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
+        if not keys:
+            return {}
+        p, d = t.preference_decisions, t.declarations
+        numbers = sorted({n for _, n in keys})
+        rows = self.s.execute(
+            select(p.c.authority, p.c.reference, p.c.certificate_item, p.c.quantity)
+            .join(d, d.c.id == p.c.declaration_id)
+            .where(p.c.reference.in_(numbers), p.c.current.is_(True))
+            .where(p.c.outcome == Outcome.GRANTED.value, d.c.state == DeclarationState.LODGED.value)
+        )
+        wanted = set(keys)
+        used: dict[tuple[str, str, int], Decimal] = {}
+        for authority, number, item, quantity in rows:
+            if (authority, number) in wanted and item is not None and quantity is not None:
+                key = (authority, number, item)
+                used[key] = used.get(key, Decimal(0)) + Decimal(quantity)
+        return used
+
+
+def _decision_row(k: KeptDecision) -> dict[str, Any]:
+    d = k.decision
+    return {
+        "id": k.id,
+        "declaration_id": k.declaration_id,
+        "item": d.item,
+        "rate_type": d.rate_type,
+        "proof_kind": d.proof_kind.value,
+        "reference": d.reference,
+        "authority": d.authority,
+        "outcome": d.outcome.value,
+        "reasons": [finding_json(f) for f in d.reasons],
+        "certificate_item": d.certificate_item,
+        "quantity": None if d.quantity is None else format(d.quantity, "f"),
+        "unit": d.unit,
+        "decided_at": d.decided_at,
+        "decided_by": d.decided_by,
+        "current": k.current,
+    }
+
+
+def _kept_decision(r: Row[Any]) -> KeptDecision:
+    decision = Decision(
+        item=r.item,
+        rate_type=r.rate_type,
+        proof_kind=ProofType(r.proof_kind),
+        reference=r.reference,
+        authority=r.authority,
+        outcome=Outcome(r.outcome),
+        reasons=tuple(kept_finding(f) for f in r.reasons),
+        certificate_item=r.certificate_item,
+        quantity=None if r.quantity is None else Decimal(r.quantity),
+        unit=r.unit,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by,
+    )
+    return KeptDecision(r.id, r.declaration_id, decision, r.current)

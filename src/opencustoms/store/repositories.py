@@ -54,7 +54,11 @@ from opencustoms.certificates.received import (
     received_changed,
     received_taken,
 )
-from opencustoms.clearance.ports import DeclarationRepository, SettlementRepository
+from opencustoms.clearance.ports import (
+    DeclarationRepository,
+    PreferenceRepository,
+    SettlementRepository,
+)
 from opencustoms.exchange.envelope import envelope_json, read_envelope
 from opencustoms.exchange.inbox import (
     Incoming,
@@ -95,7 +99,7 @@ from opencustoms.origin.records import (
 from opencustoms.platform.audit import AuditEvent
 from opencustoms.platform.idempotency import StoredResponse
 from opencustoms.store import tables as t
-from opencustoms.store.clearance import SqlDeclarations, SqlSettlements
+from opencustoms.store.clearance import SqlDeclarations, SqlPreferences, SqlSettlements
 from opencustoms.trust.keys import Algorithm, PublicKey
 from opencustoms.trust.ports import KeyRepository
 
@@ -1100,6 +1104,11 @@ class SqlReceived:
     def __init__(self, connection: Connection) -> None:
         self.s = connection
 
+    def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
+        r = t.received_certificates
+        rows = self.s.execute(select(r).where(r.c.number == number).order_by(r.c.authority))
+        return [_received(row) for row in rows]
+
     def add(self, received: ReceivedCertificate) -> None:
         try:  # no savepoint: a number taken meanwhile fails the transaction whole (retried)
             self.s.execute(insert(t.received_certificates).values(**_received_row(received)))
@@ -1479,6 +1488,7 @@ class SqlUnitOfWork:
     verifications: VerificationRepository
     declarations: DeclarationRepository
     settlements: SettlementRepository
+    preferences: PreferenceRepository
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -1498,6 +1508,7 @@ class SqlUnitOfWork:
         self.verifications = SqlVerifications(c)
         self.declarations = SqlDeclarations(c)
         self.settlements = SqlSettlements(c)
+        self.preferences = SqlPreferences(c)
         return self
 
     def __exit__(

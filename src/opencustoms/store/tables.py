@@ -452,3 +452,27 @@ guarantee_draws = Table(
 )
 Index("ix_guarantee_draws_declaration", guarantee_draws.c.declaration_id)
 Index("ix_guarantee_draws_guarantee", guarantee_draws.c.guarantee_id)
+
+# Preference decisions: each claim's outcome with its reasons; a review's decision is a
+# new row and the one it supersedes stays, no longer current.
+preference_decisions = Table(
+    "preference_decisions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("declaration_id", String(40), ForeignKey("declarations.id"), nullable=False),
+    Column("item", Integer, nullable=False),
+    Column("rate_type", String(8), nullable=False),
+    Column("proof_kind", String(24), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("authority", String(64), nullable=True),
+    Column("outcome", String(20), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("certificate_item", Integer, nullable=True),
+    Column("quantity", String(40), nullable=True),
+    Column("unit", String(16), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("decided_by", String(40), nullable=True),
+    Column("current", Boolean, nullable=False),
+)
+Index("ix_preference_decisions_declaration", preference_decisions.c.declaration_id)
+Index("ix_preference_decisions_certificate", preference_decisions.c.reference)

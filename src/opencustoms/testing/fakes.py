@@ -10,6 +10,7 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +27,8 @@ from opencustoms.certificates.received import (
     received_changed,
     received_taken,
 )
+from opencustoms.clearance.preference import KeptDecision
+from opencustoms.clearance.preference import Outcome as PreferenceOutcome
 from opencustoms.clearance.records import (
     DeclarationEvent,
     DeclarationRecord,
@@ -80,6 +83,7 @@ class _State:
     ledger: list[LedgerEntry] = field(default_factory=list)
     guarantees: dict[str, Guarantee] = field(default_factory=dict)
     draws: list[Draw] = field(default_factory=list)
+    preferences: list[KeptDecision] = field(default_factory=list)
 
 
 class FakeAccounts:
@@ -495,6 +499,11 @@ class FakeReceived:
     def __init__(self, state: _State) -> None:
         self.st = state
 
+    def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
+        return sorted(
+            (r for r in self.st.received.values() if r.number == number), key=lambda r: r.authority
+        )
+
     def add(self, received: ReceivedCertificate) -> None:
         key = (received.authority, received.number)
         if key in self.st.received:
@@ -768,6 +777,48 @@ class FakeSettlements:
         ]
 
 
+class FakePreferences:
+    def __init__(self, state: _State) -> None:
+        self.st = state
+
+    def add_many(self, kept: Sequence[KeptDecision]) -> None:
+        for k in kept:
+            self.st.preferences = [
+                replace(p, current=False)
+                if p.declaration_id == k.declaration_id and p.decision.item == k.decision.item
+                else p
+                for p in self.st.preferences
+            ]
+            self.st.preferences.append(k)
+
+    def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
+        mine = [
+            p
+            for p in self.st.preferences
+            if p.declaration_id == declaration_id and (p.current or not current_only)
+        ]
+        return sorted(mine, key=lambda p: p.decision.item)  # stable: oldest first per item
+
+    def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
+        wanted = set(keys)
+        used: dict[tuple[str, str, int], Decimal] = {}
+        for p in self.st.preferences:
+            d = p.decision
+            record = self.st.declarations.get(p.declaration_id)
+            if (
+                p.current
+                and d.outcome is PreferenceOutcome.GRANTED
+                and record is not None
+                and record.state is DeclarationState.LODGED
+                and (d.authority or "", d.reference) in wanted
+                and d.certificate_item is not None
+                and d.quantity is not None
+            ):
+                key = (d.authority or "", d.reference, d.certificate_item)
+                used[key] = used.get(key, Decimal(0)) + d.quantity
+        return used
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared state; commit publishes it, like a transaction."""
 
@@ -794,6 +845,7 @@ class FakeUnitOfWork:
         self.verifications = FakeVerifications(self._work)
         self.declarations = FakeDeclarations(self._work)
         self.settlements = FakeSettlements(self._work)
+        self.preferences = FakePreferences(self._work)
 
     def __exit__(
         self,

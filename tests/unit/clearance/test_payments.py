@@ -3,6 +3,7 @@ cancellation, and the release gate; a kept assessment replayed to the same figur
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,8 @@ from opencustoms.kernel.exchange import parse_rates
 from opencustoms.kernel.money import Money
 from opencustoms.testing.fakes import in_memory_uow
 from tests.samples import CLEARANCE_ITEM
+from tests.unit.clearance.test_claims import FakeOrigin, receive
+from tests.unit.clearance.test_preference import CERTIFICATE
 from tests.unit.clearance.test_service import BROKER, IMPORTER, OTHER, _declaration
 
 NOW = datetime(2021, 2, 3, 1, 0, tzinfo=UTC)
@@ -31,7 +34,12 @@ def desk():
         shipped_rate_types(), shipped_schedule(), shipped_tax_rules(), parse_rates(RATES, "r")
     )
     clock = FixedClock(NOW)
-    clearance = ClearanceService(uow, clock, lambda: tariff, ZoneInfo("Asia/Seoul"))
+    # the claims rest on certificates received, for more than is declared: all granted
+    plenty = replace(CERTIFICATE.items[0], quantity=Decimal(10**6))
+    origin = FakeOrigin(certificate=replace(CERTIFICATE, items=(plenty,)))
+    for number in ("K2021-1", "K1"):
+        receive(state, number)
+    clearance = ClearanceService(uow, clock, lambda: tariff, ZoneInfo("Asia/Seoul"), origin)
     return clearance, Settlements(uow, clock, clearance), state, clock
 
 

@@ -1,0 +1,153 @@
+"""Preference claims decided as declarations are lodged: matched against the register of
+received certificates, denied ones assessed without the preference, notices to the
+issuing country, reviews decided by an officer, certificates not used twice over."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from opencustoms.accounts.service import OPERATOR
+from opencustoms.certificates.received import ReceivedCertificate
+from opencustoms.certificates.signed import Verdict
+from opencustoms.clearance.data import shipped_rate_types, shipped_schedule, shipped_tax_rules
+from opencustoms.clearance.payments import Settlements
+from opencustoms.clearance.preference import Outcome
+from opencustoms.clearance.service import ClearanceService, Tariff
+from opencustoms.kernel.dates import FixedClock
+from opencustoms.kernel.errors import Conflict
+from opencustoms.kernel.exchange import parse_rates
+from opencustoms.testing.fakes import in_memory_uow
+from tests.unit.clearance.test_preference import CERTIFICATE, OK
+from tests.unit.clearance.test_service import IMPORTER, OFFICER, RATES, _declaration
+
+NOW = datetime(2021, 2, 3, 1, 0, tzinfo=UTC)
+
+
+class FakeOrigin:
+    """The certificates received and the exchange, as the preference check sees them."""
+
+    def __init__(self, linked: bool = True, certificate=CERTIFICATE) -> None:
+        self.notices: list[tuple[str, str, bool, str]] = []
+        self._linked = linked
+        self._certificate = certificate
+
+    def verify(self, document, at):
+        return Verdict(OK, self._certificate, at)
+
+    def agreement_of(self, form):
+        return "kcfta"
+
+    def correspondence(self):
+        return None
+
+    def linked(self, uow, country, agreement):
+        return self._linked
+
+    def notify(self, uow, authority, number, applied, declaration, on, reason):
+        self.notices.append((authority, number, applied, declaration))
+
+
+def receive(state, number="K2021-123456"):
+    """A certificate in the register of received certificates, as the exchange keeps it."""
+    state.received[("CN-CCPIT", number)] = ReceivedCertificate(
+        "CN-CCPIT", number, "CN-NODE", "kcfta-co", "CN", "KR",
+        CERTIFICATE.issue_date, {"certificate": "as signed"}, "sha", NOW, "msg_1",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def desk():
+    uow, state = in_memory_uow()
+    tariff = Tariff(
+        shipped_rate_types(), shipped_schedule(), shipped_tax_rules(), parse_rates(RATES, "r")
+    )
+    origin = FakeOrigin()
+    clock = FixedClock(NOW)
+    svc = ClearanceService(uow, clock, lambda: tariff, ZoneInfo("Asia/Seoul"), origin)
+    receive(state)
+    return svc, Settlements(uow, clock, svc), origin, state
+
+
+def _claim(reference="N-1", **item):
+    krw = {"price": "1000000", "currency": "KRW", "incoterm": "CIF", "net_mass": "6",
+           "proof": {"kind": "certificate", "reference": "K2021-123456"}}  # fmt: skip
+    d = _declaration(reference)
+    d["items"] = [d["items"][0] | krw | item]
+    return d
+
+
+def test_a_claim_matching_the_certificate_is_granted_and_the_issuer_told(desk):
+    svc, settlements, origin, _ = desk
+    record, _ = svc.lodge(IMPORTER, _claim())
+    [kept] = svc.decisions(IMPORTER, record.id)
+    assert (kept.decision.outcome, kept.decision.authority) == (Outcome.GRANTED, "CN-CCPIT")
+    assert record.assessment["items"][0]["line"]["rate_type"] == "FCN1"
+    assert origin.notices == [("CN-CCPIT", "K2021-123456", True, "N-1")]
+    assert settlements.account(IMPORTER, record.id).reviews == 0
+
+
+def test_a_denied_claim_is_assessed_without_the_preference(desk):
+    svc, _, origin, _ = desk
+    record, _ = svc.lodge(IMPORTER, _claim(origin="CN", net_mass="500"))
+    [kept] = svc.decisions(IMPORTER, record.id)
+    assert kept.decision.outcome is Outcome.DENIED
+    assert [r.code for r in kept.decision.reasons] == ["preference.quantity_exceeds"]
+    # 3926.90.9000 in 2021: C 6.5 % is lower than A 8 %, so C applies
+    assert record.assessment["items"][0]["line"]["rate_type"] == "C"
+    assert record.assessment["duty"] == "65000"
+    assert origin.notices[-1][2] is False
+
+
+def test_a_certificate_is_not_used_beyond_its_quantity(desk):
+    svc, *_ = desk
+    batch = [("a", _claim("N-1", net_mass="7")), ("b", _claim("N-2", net_mass="7"))]
+    outcomes = svc.lodge_many(OPERATOR, batch)
+    decided = [o.decisions[0].outcome for o in outcomes]
+    assert decided == [Outcome.GRANTED, Outcome.DENIED]  # 7 kg + 7 kg > 12 kg + 5 %
+    assert outcomes[1].decisions[0].reasons[0].code == "preference.used_up"
+    # an amendment does not count its own earlier claim against itself
+    first = outcomes[0].record
+    amended = svc.amend(OPERATOR, first.id, _claim("N-1", net_mass="7.2"), "mass corrected")
+    assert [k.decision.outcome for k in svc.decisions(OPERATOR, amended.id)] == [Outcome.GRANTED]
+
+
+def test_a_paper_claim_waits_for_review_and_a_denial_reassesses(desk):
+    svc, settlements, origin, state = desk
+    del state.received[("CN-CCPIT", "K2021-123456")]
+    origin._linked = False  # no electronic link: the certificate is on paper
+    record, _ = svc.lodge(IMPORTER, _claim())
+    [kept] = svc.decisions(IMPORTER, record.id)
+    assert (kept.decision.outcome, kept.decision.reasons[0].code) == (
+        Outcome.REVIEW, "preference.no_link"
+    )  # fmt: skip
+    account = settlements.account(IMPORTER, record.id)
+    settlements.pay(OPERATOR, record.id, account.settlement.owed, "KB-1")
+    assert not settlements.account(IMPORTER, record.id).may_release  # the review is pending
+    decided = svc.decide(OFFICER, record.id, 1, False, "origin not shown")
+    assert decided.assessment["items"][0]["line"]["rate_type"] == "C"
+    history = svc.decisions(OFFICER, record.id, current_only=False)
+    assert [(k.decision.outcome, k.current) for k in history] == [
+        (Outcome.REVIEW, False), (Outcome.DENIED, True)
+    ]  # fmt: skip
+    assert history[-1].decision.decided_by == "acc_org_kcs"
+    account = settlements.account(IMPORTER, record.id)
+    assert (account.reviews, account.settlement.owed.amount > 0) == (0, True)
+    with pytest.raises(Conflict, match="no claim awaiting review"):
+        svc.decide(OFFICER, record.id, 1, True, "again")
+
+
+def test_a_certificate_not_received_where_a_link_exists_is_denied(desk):
+    svc, _, _, state = desk
+    state.received.clear()
+    record, _ = svc.lodge(IMPORTER, _claim())
+    [kept] = svc.decisions(IMPORTER, record.id)
+    assert [r.code for r in kept.decision.reasons] == ["preference.not_received"]
+
+
+def test_an_origin_declaration_goes_to_review(desk):
+    svc, *_ = desk
+    eu = _claim(rate_type="FEU1", origin="DE", departure="DE", hs_code="3926909000",
+                proof={"kind": "origin-declaration", "reference": "DE-INV-1"})  # fmt: skip
+    record, _ = svc.lodge(IMPORTER, eu)
+    assert svc.decisions(IMPORTER, record.id)[0].decision.outcome is Outcome.REVIEW
