@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx2
 from sqlalchemy import Engine
 
-from opencustoms.accounts.service import AccountsService
+from opencustoms.accounts.service import OPERATOR, AccountsService
 from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.service import CertificateService
 from opencustoms.certificates.signed import Verdict
@@ -83,9 +83,15 @@ class Services:
             client,
             self.retry,
             lease=timedelta(seconds=self.settings.delivery_lease_seconds),
-            tick=self.exchange.tick,
+            tick=self.tick,
             wait=outbox_waiter(self.engine),
         )
+
+    def tick(self) -> None:
+        """The node's timers: the exchange's, then answers to verification requests applied
+        to the declarations whose preferences rest on those certificates."""
+        self.exchange.tick()
+        self.clearance.apply_verifications(OPERATOR)
 
     def close(self) -> None:
         self.engine.dispose()

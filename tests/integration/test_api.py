@@ -251,6 +251,10 @@ ROUTES = {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
         "forbidden_for": (OrgKind.BROKER, Role.BROKER),
     },
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/claim"): {
+        "role": (OrgKind.IMPORTER, Role.IMPORTER),
+        "forbidden_for": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_OFFICER),
+    },
     ("GET", "/api/v1/declaration-rejections"): {
         "role": (OrgKind.CUSTOMS_ADMINISTRATION, Role.CUSTOMS_ADMIN),
         "forbidden_for": (OrgKind.EXPORTER, Role.EXPORTER),
@@ -306,6 +310,10 @@ BODIES = {
     },
     ("POST", "/api/v1/declarations/{declaration}/items/{item}/verification"): {
         "questions": ["Origin?"]
+    },
+    ("POST", "/api/v1/declarations/{declaration}/items/{item}/claim"): {
+        "rate_type": "FCN1",
+        "proof": {"kind": "certificate", "reference": "K1"},
     },
 }
 

@@ -332,3 +332,25 @@ def request_verification(
         ctx, declaration, item, svc.exchange, body.questions, body.documents
     )
     return presenters.verification(case)
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rate_type: str = Field(min_length=1, max_length=8)
+    proof: dict[str, Any]
+
+
+@router.post("/declarations/{declaration}/items/{item}/claim")
+def claim_after(
+    request: Request,
+    declaration: str,
+    item: Annotated[int, Path(ge=1, le=999)],
+    body: ClaimIn,
+    ctx: Context = guard(Permission.DECLARATION_LODGE),
+) -> dict[str, Any]:
+    """A preference claimed after the declaration: granted, the excess paid is refunded."""
+    svc = services(request)
+    record = svc.clearance.claim_after(ctx, declaration, item, body.rate_type, body.proof)
+    return presenters_clearance.declaration(
+        record, svc.office_zone, svc.clearance.decisions(ctx, record.id)
+    )

@@ -86,6 +86,7 @@ class TaxRules:
     minimum_duty: Money
     vat_percent: Decimal
     cites: dict[str, str] = field(hash=False, compare=False)
+    post_importation_months: int = 12  # how long after a declaration a preference may be claimed
     source: str = ""
 
 
@@ -461,7 +462,7 @@ def read_tax_rules(text: str, source: str) -> TaxRules:
             "minimum_duty",
             "vat",
         },
-        set(),
+        {"post_importation_claim"},
     )
     currency = Currency(root["currency"].text())
     cites: dict[str, str] = {}
@@ -478,6 +479,11 @@ def read_tax_rules(text: str, source: str) -> TaxRules:
     vat = root["vat"].mapping({"percent", "cite"}, {"verified"})
     cites["vat"] = vat["cite"].text()
     percent = _decimal(vat["percent"], "a percentage")
+    months = 12
+    if "post_importation_claim" in root:
+        claim = root["post_importation_claim"].mapping({"months", "cite"}, {"verified"})
+        cites["post_importation_claim"] = claim["cite"].text()
+        months = claim["months"].integer()
     return TaxRules(
         country=root["country"].text(),
         currency=currency,
@@ -487,4 +493,5 @@ def read_tax_rules(text: str, source: str) -> TaxRules:
         vat_percent=percent,
         cites=cites,
         source=source,
+        post_importation_months=months,
     )

@@ -95,6 +95,33 @@ def release_all(
             _release(uow, draw, at)
 
 
+def refund_overpaid(
+    uow_factory: Callable[[], ClearanceUnitOfWork],
+    record: DeclarationRecord,
+    at: datetime,
+    ctx: Context,
+) -> None:
+    """What was paid beyond a lowered total is refunded (a preference claimed afterwards)."""
+    with uow_factory() as uow:
+        account = account_of(uow, record)
+        over = account.settlement.paid - account.settlement.total
+        if over.amount > 0:
+            p = ctx.principal
+            by = p.account.id if p and p.account else None
+            uow.settlements.add_entry(
+                LedgerEntry(
+                    new_id("led"),
+                    record.id,
+                    EntryKind.REFUND,
+                    over,
+                    at,
+                    by,
+                    "preference claimed after the declaration",
+                )
+            )
+            uow.commit()
+
+
 def _release(uow: ClearanceUnitOfWork, draw: Draw, at: datetime) -> None:
     guarantee = uow.settlements.guarantee(draw.guarantee_id, lock=True)
     if guarantee is not None:

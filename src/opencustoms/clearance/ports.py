@@ -18,6 +18,7 @@ from opencustoms.clearance.records import (
     Rejection,
 )
 from opencustoms.clearance.settlement import Draw, Guarantee, LedgerEntry
+from opencustoms.exchange.ports import VerificationRepository
 from opencustoms.kernel.correspondence import CorrespondenceTable
 
 
@@ -105,6 +106,10 @@ class PreferenceRepository(Protocol):
         """By item, then oldest first."""
         ...
 
+    def granted_on(self, authority: str, number: str) -> Sequence[KeptDecision]:
+        """The current granted decisions on lodged declarations resting on this certificate."""
+        ...
+
     def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
         """What current granted decisions on lodged declarations took from each item of
         these certificates ((authority, number) → (authority, number, item): quantity)."""
@@ -148,3 +153,4 @@ class ClearanceUnitOfWork(UnitOfWork, Protocol):
     settlements: SettlementRepository
     preferences: PreferenceRepository
     received: ReceivedRepository
+    verifications: VerificationRepository

@@ -28,7 +28,8 @@ class Action(StrEnum):
     LODGED = "lodged"
     AMENDED = "amended"
     CANCELLED = "cancelled"
-    DECIDED = "decided"  # a preference claim in review decided by a customs officer
+    DECIDED = "decided"  # a preference claim decided again: a review, a verification's answer
+    CLAIMED = "claimed"  # a preference claimed after the declaration
 
 
 @dataclass(frozen=True, slots=True)

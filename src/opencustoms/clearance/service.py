@@ -25,7 +25,7 @@ from opencustoms.clearance import replay as replaying
 from opencustoms.clearance.declaration import REFERENCE, Declaration, Item, validate
 from opencustoms.clearance.declaration_io import declaration_json, read_declaration
 from opencustoms.clearance.duty import Goods, TaxRules, assess, assess_item
-from opencustoms.clearance.payments import release_all
+from opencustoms.clearance.payments import refund_overpaid, release_all
 from opencustoms.clearance.ports import ClearanceUnitOfWork, OriginChecks
 from opencustoms.clearance.preference import Decision
 from opencustoms.clearance.preference import Outcome as PreferenceOutcome
@@ -43,7 +43,8 @@ from opencustoms.clearance.records import (
     reference_taken,
 )
 from opencustoms.clearance.tariff import Schedule
-from opencustoms.kernel.dates import Clock, legal_date
+from opencustoms.exchange.verification import CaseState, Side
+from opencustoms.kernel.dates import Clock, add_months, legal_date
 from opencustoms.kernel.errors import (
     N_,
     Conflict,
@@ -51,6 +52,7 @@ from opencustoms.kernel.errors import (
     Finding,
     Forbidden,
     InvalidInput,
+    NotFound,
     Stale,
 )
 from opencustoms.kernel.exchange import ExchangeRateTable
@@ -345,6 +347,140 @@ class ClearanceService:
         return exchange.request_verification(
             ctx, decided.authority, decided.reference, questions, documents
         )
+
+    def apply_verifications(self, ctx: Context) -> int:
+        """The issuing countries' answers to this node's verification requests, applied:
+        a certificate not confirmed denies every preference still granted on it (a
+        recovery of the duty not paid: the item is assessed without the preference); one
+        confirmed only partially sends those claims to documentary review. Run by the
+        node's timers; returns how many claims changed."""
+        with self._uow() as uow:
+            cases = [
+                c
+                for c in uow.verifications.find(Side.ASKED, limit=1000)
+                if c.state is CaseState.ANSWERED and c.outcome in ("not_confirmed", "partially")
+            ]
+            affected = [
+                (c, k) for c in cases for k in uow.preferences.granted_on(c.authority, c.number)
+            ]
+        changed = 0
+        for case, kept in affected:
+            record = self._get_by_id(kept.declaration_id)
+            if record is None or record.state is not DeclarationState.LODGED:
+                continue
+            denied = case.outcome == "not_confirmed"
+            reason = Finding(
+                "preference.verification_answered",
+                N_(
+                    "The issuing country answered verification request %(request)s: %(outcome)s (%(findings)s)."
+                ),
+                {
+                    "request": case.id,
+                    "outcome": case.outcome or "",
+                    "findings": "; ".join(case.findings)[:300],
+                },
+            )
+            decided = replace(
+                kept.decision,
+                outcome=PreferenceOutcome.DENIED if denied else PreferenceOutcome.REVIEW,
+                reasons=(reason,),
+                decided_at=self._clock.now(),
+                decided_by=None,
+            )
+            changes: dict[str, Any] = {}
+            if denied:
+                others = [
+                    k.decision for k in self._current(record.id) if k.decision.item != decided.item
+                ]
+                t = self.tariff
+                again = assess(
+                    self._goods(record.declaration, [*others, decided]),
+                    record.declaration.date,
+                    t.schedule,
+                    t.rates,
+                    t.rules,
+                )
+                changes["assessment"] = assessment_json(again, t.rules.cites)
+            self._change(
+                ctx,
+                record,
+                Action.DECIDED,
+                f"verification {case.id}: {case.outcome}",
+                decisions=[decided],
+                **changes,
+            )
+            changed += 1
+        return changed
+
+    def claim_after(
+        self, ctx: Context, declaration: str, item: int, rate_type: str, proof: Any
+    ) -> DeclarationRecord:
+        """A preference claimed after the declaration (RCEP Art. 3.23; Korea: within a year
+        of it): granted on a certificate received here, the item is assessed again with it
+        and what was paid beyond the new total is refunded."""
+        ctx.require(Permission.DECLARATION_LODGE)
+        old = self._open(ctx, declaration, None)
+        today = legal_date(self._clock.now(), self._zone)
+        months = self.tariff.rules.post_importation_months
+        if today > add_months(old.declaration.date, months):
+            raise InvalidInput.of(
+                "preference.claim_too_late",
+                N_(
+                    "A preference may be claimed within %(months)s months of the declaration of %(date)s."
+                ),
+                field="rate_type",
+                months=months,
+                date=old.declaration.date.isoformat(),
+            )
+        items = list(old.declaration.items)
+        if not 1 <= item <= len(items):
+            raise NotFound.of(
+                "declaration.no_item",
+                N_("Declaration %(reference)s has no item %(item)s."),
+                field="item",
+                reference=old.reference,
+                item=item,
+            )
+        current = items[item - 1]
+        kind = self.tariff.rate_types.get(current.goods.rate_type)
+        if kind is not None and kind.preferential:
+            raise Conflict.of(
+                "preference.claimed_already",
+                N_("Item %(item)s of declaration %(reference)s claims a preference already."),
+                field="item",
+                item=item,
+                reference=old.reference,
+            )
+        data = declaration_json(old.declaration)
+        data["items"][item - 1] |= {"rate_type": rate_type, "proof": proof}
+        with self._uow() as uow:
+            outcome = self._checked(ctx, data, "api", self._claims(uow, old.id))
+        if outcome.record is None:
+            raise InvalidInput(*outcome.findings)
+        decision = next((d for d in outcome.decisions if d.item == item), None)
+        if decision is None or not decision.granted:
+            reasons = decision.reasons if decision is not None else ()
+            raise InvalidInput(
+                *(
+                    reasons
+                    or (Finding("preference.not_granted", N_("The preference is not granted.")),)
+                )
+            )
+        new = self._change(
+            ctx,
+            old,
+            Action.CLAIMED,
+            f"{rate_type} {decision.reference}",
+            declaration=outcome.record.declaration,
+            assessment=outcome.record.assessment,
+            decisions=[decision],
+        )
+        refund_overpaid(self._uow, new, self._clock.now(), ctx)
+        return new
+
+    def _get_by_id(self, declaration_id: str) -> DeclarationRecord | None:
+        with self._uow() as uow:
+            return uow.declarations.get(declaration_id)
 
     def _current(self, declaration_id: str) -> Sequence[preference.KeptDecision]:
         with self._uow() as uow:

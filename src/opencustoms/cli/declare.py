@@ -42,6 +42,7 @@ ACTIONS = {
     "amended": N_("amended"),
     "cancelled": N_("cancelled"),
     "decided": N_("preference decided"),
+    "claimed": N_("preference claimed"),
 }
 CHUNK = MAX_BATCH  # declarations per transaction when lodging a file
 
@@ -471,3 +472,34 @@ def verify(
             )
 
     _with(run)
+
+
+@app.command(
+    "claim", help=_("Claim a preference after the declaration, on a certificate received here.")
+)
+def claim(
+    declaration: str = typer.Argument(..., help=_("Its id (dcl_...) or number.")),
+    item: int = typer.Option(..., "--item", min=1, help=_("The item's number.")),
+    rate_type: str = typer.Option(
+        ..., "--rate-type", help=_("The preferential rate type, e.g. FCN1.")
+    ),
+    certificate: str = typer.Option(..., "--certificate", help=_("The certificate's number.")),
+    authority: str | None = typer.Option(None, "--authority", help=_("Its issuing authority.")),
+    as_json: bool = JsonOption,
+) -> None:
+    proof = {"kind": "certificate", "reference": certificate, "authority": authority}
+    _changed(
+        lambda svc: svc.clearance.claim_after(OPERATOR, declaration, item, rate_type, proof),
+        as_json,
+    )
+
+
+@app.command(
+    "apply-verifications",
+    help=_(
+        "Apply the issuing countries' answers to verification requests (the node does it on its timer)."
+    ),
+)
+def apply_verifications() -> None:
+    changed = _with(lambda svc: svc.clearance.apply_verifications(OPERATOR))
+    out.print(_("%(count)s preference claims decided again.") % {"count": changed}, markup=False)

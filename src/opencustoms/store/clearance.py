@@ -351,6 +351,17 @@ class SqlPreferences:
         rows = self.s.execute(query.order_by(p.c.item, p.c.decided_at, p.c.id))
         return [_kept_decision(r) for r in rows]
 
+    def granted_on(self, authority: str, number: str) -> Sequence[KeptDecision]:
+        p, d = t.preference_decisions, t.declarations
+        rows = self.s.execute(
+            select(p)
+            .join(d, d.c.id == p.c.declaration_id)
+            .where(p.c.authority == authority, p.c.reference == number, p.c.current.is_(True))
+            .where(p.c.outcome == Outcome.GRANTED.value, d.c.state == DeclarationState.LODGED.value)
+            .order_by(p.c.decided_at, p.c.id)
+        )
+        return [_kept_decision(r) for r in rows]
+
     def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
         if not keys:
             return {}

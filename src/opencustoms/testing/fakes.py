@@ -799,6 +799,17 @@ class FakePreferences:
         ]
         return sorted(mine, key=lambda p: p.decision.item)  # stable: oldest first per item
 
+    def granted_on(self, authority: str, number: str) -> Sequence[KeptDecision]:
+        return [
+            p
+            for p in self.st.preferences
+            if p.current
+            and p.decision.outcome is PreferenceOutcome.GRANTED
+            and (p.decision.authority, p.decision.reference) == (authority, number)
+            and (r := self.st.declarations.get(p.declaration_id)) is not None
+            and r.state is DeclarationState.LODGED
+        ]
+
     def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
         wanted = set(keys)
         used: dict[tuple[str, str, int], Decimal] = {}

@@ -2,7 +2,7 @@
 received certificates, denied ones assessed without the preference, notices to the
 issuing country, reviews decided by an officer, certificates not used twice over."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,8 +14,9 @@ from opencustoms.clearance.data import shipped_rate_types, shipped_schedule, shi
 from opencustoms.clearance.payments import Settlements
 from opencustoms.clearance.preference import Outcome
 from opencustoms.clearance.service import ClearanceService, Tariff
+from opencustoms.exchange.verification import CaseState, Side, Verification
 from opencustoms.kernel.dates import FixedClock
-from opencustoms.kernel.errors import Conflict
+from opencustoms.kernel.errors import Conflict, InvalidInput
 from opencustoms.kernel.exchange import parse_rates
 from opencustoms.testing.fakes import in_memory_uow
 from tests.unit.clearance.test_preference import CERTIFICATE, OK
@@ -151,3 +152,66 @@ def test_an_origin_declaration_goes_to_review(desk):
                 proof={"kind": "origin-declaration", "reference": "DE-INV-1"})  # fmt: skip
     record, _ = svc.lodge(IMPORTER, eu)
     assert svc.decisions(IMPORTER, record.id)[0].decision.outcome is Outcome.REVIEW
+
+
+def _answered(state, outcome, findings=("parts made in a third country",)):
+    state.verifications[("msg_v1", Side.ASKED.value)] = Verification(
+        "msg_v1", Side.ASKED, "CN-NODE", "CN-CCPIT", "K2021-123456", ("Origin?",), (),
+        NOW.date(), NOW, CaseState.ANSWERED, outcome, tuple(findings),
+    )  # fmt: skip
+
+
+def test_a_certificate_not_confirmed_recovers_the_duty_not_paid(desk):
+    svc, settlements, _, state = desk
+    record, _ = svc.lodge(IMPORTER, _claim())
+    settlements.pay(
+        OPERATOR, record.id, settlements.account(IMPORTER, record.id).settlement.owed, "KB-1"
+    )
+    assert svc.apply_verifications(OPERATOR) == 0  # nothing answered yet
+    _answered(state, "not_confirmed")
+    assert svc.apply_verifications(OPERATOR) == 1
+    after = svc.get(OFFICER, record.id)
+    assert after.assessment["items"][0]["line"]["rate_type"] == "C"
+    [kept] = svc.decisions(OFFICER, record.id)
+    assert (kept.decision.outcome, kept.decision.reasons[0].code) == (
+        Outcome.DENIED, "preference.verification_answered"
+    )  # fmt: skip
+    owed = settlements.account(IMPORTER, record.id).settlement.owed
+    assert owed.amount > 0  # the recovery: the duty the preference left unpaid
+    assert svc.apply_verifications(OPERATOR) == 0  # applied once
+
+
+def test_a_certificate_confirmed_partially_sends_its_claims_to_review(desk):
+    svc, settlements, _, state = desk
+    record, _ = svc.lodge(IMPORTER, _claim())
+    _answered(state, "partially")
+    assert svc.apply_verifications(OPERATOR) == 1
+    assert svc.decisions(OFFICER, record.id)[0].decision.outcome is Outcome.REVIEW
+    assert settlements.account(IMPORTER, record.id).reviews == 1
+
+
+def test_a_preference_claimed_afterwards_refunds_what_was_overpaid(desk):
+    svc, settlements, _, _ = desk
+    basic = _claim(rate_type="A", proof=None)
+    record, _ = svc.lodge(IMPORTER, basic)
+    account = settlements.account(IMPORTER, record.id)
+    settlements.pay(OPERATOR, record.id, account.settlement.owed, "KB-1")
+    proof = {"kind": "certificate", "reference": "K2021-123456"}
+    claimed = svc.claim_after(IMPORTER, record.id, 1, "FCN1", proof)
+    assert claimed.assessment["items"][0]["line"]["rate_type"] == "FCN1"
+    after = settlements.account(IMPORTER, record.id)
+    assert [e.kind.value for e in after.entries] == ["payment", "refund"]
+    assert after.settlement.owed.amount == 0
+    with pytest.raises(Conflict, match="claims a preference already"):
+        svc.claim_after(IMPORTER, record.id, 1, "FCN1", proof)
+
+
+def test_a_late_or_unfounded_claim_afterwards_is_refused(desk):
+    svc, _, _, state = desk
+    record, _ = svc.lodge(IMPORTER, _claim(rate_type="A", proof=None))
+    state.received.clear()
+    with pytest.raises(InvalidInput, match="has not been received"):
+        svc.claim_after(IMPORTER, record.id, 1, "FCN1", {"kind": "certificate", "reference": "X-1"})
+    svc._clock.advance(timedelta(days=400))
+    with pytest.raises(InvalidInput, match="within 12 months of the declaration"):
+        svc.claim_after(IMPORTER, record.id, 1, "FCN1", {"kind": "certificate", "reference": "X-1"})
