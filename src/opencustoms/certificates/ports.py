@@ -95,6 +95,10 @@ class ReceivedRepository(Protocol):
         """Newest received first."""
         ...
 
+    def hold(self, authority: str, number: str) -> None:
+        """Lock the certificate's record until the transaction ends (claims on it queue)."""
+        ...
+
     def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
         """Those with this number, of any authority (a proof may name only the number)."""
         ...

@@ -124,11 +124,12 @@ def refund_overpaid(
 
 def _release(uow: ClearanceUnitOfWork, draw: Draw, at: datetime) -> None:
     guarantee = uow.settlements.guarantee(draw.guarantee_id, lock=True)
+    if not uow.settlements.release_draw(draw.id, at):
+        return  # released meanwhile: the guarantee has it back already
     if guarantee is not None:
         uow.settlements.save_guarantee(
             replace(guarantee, drawn=guarantee.drawn - draw.amount, version=guarantee.version + 1)
         )
-    uow.settlements.release_draw(draw.id, at)
 
 
 class Settlements:
@@ -153,6 +154,7 @@ class Settlements:
         ref = _reference(reference)
         record = self._declarations.get(ctx, declaration)
         with self._uow() as uow:
+            record = self._locked(uow, record)
             # what a guarantee secures is paid in the end too: then the draw is released
             account = self._open_account(uow, record, secured_too=True)
             s = account.settlement
@@ -186,11 +188,12 @@ class Settlements:
         record = self._declarations.get(ctx, declaration)
         self._declarations.require_party(ctx, record)
         with self._uow() as uow:
-            account = self._open_account(uow, record)
-            owed = account.settlement.owed
+            record = self._locked(uow, record)
             guarantee = uow.settlements.guarantee(guarantee_id.strip(), lock=True)
             if guarantee is None:
                 raise _no_guarantee(guarantee_id)
+            account = self._open_account(uow, record)  # read under both locks
+            owed = account.settlement.owed
             check_draw(guarantee, owed, record.declaration.importer)
             at = self._clock.now()
             uow.settlements.add_draw(Draw(new_id("drw"), guarantee.id, record.id, owed, at))
@@ -254,6 +257,14 @@ class Settlements:
             if found is None or (holders is not None and found.holder not in holders):
                 raise _no_guarantee(guarantee_id)
             return found, uow.settlements.draws(guarantee_id=found.id)
+
+    def _locked(self, uow: ClearanceUnitOfWork, record: DeclarationRecord) -> DeclarationRecord:
+        """The declaration as it stands now, held until the transaction ends: a payment or a
+        draw and a cancellation do not cross."""
+        current = uow.declarations.get(record.id, lock=True)
+        if current is None:
+            raise nothing_owed(record.reference)
+        return current
 
     def _open_account(
         self, uow: ClearanceUnitOfWork, record: DeclarationRecord, secured_too: bool = False

@@ -33,7 +33,9 @@ class DeclarationRepository(Protocol):
         event; one changed meanwhile raises Conflict (`changed_since`)."""
         ...
 
-    def get(self, declaration_id: str) -> DeclarationRecord | None: ...
+    def get(self, declaration_id: str, lock: bool = False) -> DeclarationRecord | None:
+        """With `lock`, held until the transaction ends."""
+        ...
 
     def by_reference(self, reference: str) -> DeclarationRecord | None: ...
 
@@ -94,7 +96,9 @@ class SettlementRepository(Protocol):
         """Oldest first."""
         ...
 
-    def release_draw(self, draw_id: str, at: datetime) -> None: ...
+    def release_draw(self, draw_id: str, at: datetime) -> bool:
+        """False where it was released already (by another transaction)."""
+        ...
 
 
 class PreferenceRepository(Protocol):
@@ -102,12 +106,17 @@ class PreferenceRepository(Protocol):
         """New decisions; each supersedes the current one on the same declaration item."""
         ...
 
+    def retire(self, declaration_id: str) -> None:
+        """Every current decision of the declaration, current no more (it was amended or
+        cancelled: its new decisions, if any, are added next)."""
+        ...
+
     def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
         """By item, then oldest first."""
         ...
 
     def granted_on(self, authority: str, number: str) -> Sequence[KeptDecision]:
-        """The current granted decisions on lodged declarations resting on this certificate."""
+        """The current granted decisions on declarations not cancelled resting on it."""
         ...
 
     def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:

@@ -91,7 +91,10 @@ def _reason(code: str, message: str, /, **params: Any) -> Finding:
     return Finding(code, message, params, None)
 
 
-def review(item: Item, rate_type: RateType, why: Finding) -> Decision:
+def decided(
+    item: Item, rate_type: RateType, outcome: Outcome, reasons: tuple[Finding, ...], **more: Any
+) -> Decision:
+    """A decision on the item's claim under its proof."""
     proof = item.proof
     assert proof is not None  # validation requires one for a preference
     return Decision(
@@ -100,9 +103,14 @@ def review(item: Item, rate_type: RateType, why: Finding) -> Decision:
         proof.kind,
         proof.reference,
         proof.authority,
-        Outcome.REVIEW,
-        (why,),
+        outcome,
+        reasons,
+        **more,
     )
+
+
+def review(item: Item, rate_type: RateType, why: Finding) -> Decision:
+    return decided(item, rate_type, Outcome.REVIEW, (why,))
 
 
 def self_certified(item: Item, rate_type: RateType) -> Decision:
@@ -151,15 +159,7 @@ def check(
     reasons: list[Finding] = []
 
     def deny() -> Decision:
-        return Decision(
-            item.number,
-            rate_type.code,
-            proof.kind,
-            proof.reference,
-            proof.authority,
-            Outcome.DENIED,
-            tuple(reasons),
-        )
+        return decided(item, rate_type, Outcome.DENIED, tuple(reasons))
 
     if verdict is None or verdict.certificate is None:
         reasons.append(
@@ -225,9 +225,47 @@ def check(
                 importer=claim.importer_name[:80],
             )
         )
-    matched = _matching_item(cert, item, declaration, correspondence, reasons)
-    if matched is None:
+    candidates = _matching_items(cert, item, declaration, correspondence, reasons)
+    if not candidates:
         return deny()
+    # the first certificate item the claim fits; else the first one's reasons
+    chosen, item_reasons, quantity, unit = candidates[0], None, None, None
+    for candidate in candidates:
+        found, q, u = _fits(item, candidate, claim, tolerance)
+        if item_reasons is None or not found:
+            chosen, item_reasons, quantity, unit = candidate, found, q, u
+        if not found:
+            break
+    reasons.extend(item_reasons or ())
+    if reasons:
+        return deny()
+    if quantity is None:  # the certificate counts in a unit the declaration does not give
+        why = _reason(
+            "preference.quantity_not_comparable",
+            N_(
+                "The certificate's item %(item)s counts in %(unit)s, which the declared item does not give: a customs officer compares them."
+            ),
+            item=chosen.number,
+            unit=chosen.unit or "?",
+        )
+        return decided(item, rate_type, Outcome.REVIEW, (why,), certificate_item=chosen.number)
+    return decided(
+        item,
+        rate_type,
+        Outcome.GRANTED,
+        (),
+        certificate_item=chosen.number,
+        quantity=quantity,
+        unit=unit,
+    )
+
+
+def _fits(
+    item: Item, matched: CertificateItem, claim: Claim, tolerance: Decimal
+) -> tuple[list[Finding], Decimal | None, str | None]:
+    """Why the declared item does not fit this certificate item (origin, quantity), and the
+    quantity it takes in the certificate's unit (None: they do not compare)."""
+    reasons: list[Finding] = []
     if matched.origin_country and matched.origin_country != item.origin:
         reasons.append(
             _reason(
@@ -270,43 +308,35 @@ def check(
                     declared=f"{quantity:f}",
                 )
             )
-    if reasons:
-        return deny()
-    return Decision(
-        item.number,
-        rate_type.code,
-        proof.kind,
-        proof.reference,
-        proof.authority,
-        Outcome.GRANTED,
-        (),
-        matched.number,
-        quantity,
-        unit,
-    )
+    elif matched.quantity is not None:
+        quantity = None
+    return reasons, quantity, unit
 
 
-def _matching_item(
+def _matching_items(
     cert: Certificate,
     item: Item,
     declaration: Declaration,
     correspondence: CorrespondenceTable | None,
     reasons: list[Finding],
-) -> CertificateItem | None:
-    """The certificate item for the declared item: the one whose code agrees at six digits."""
+) -> list[CertificateItem]:
+    """The certificate's items for the declared item: those whose code agrees at six digits."""
     declared = item.goods.code.hs6
     if declared is None:
-        return None
+        return []
     editions = {cert_edition(cert, declaration)} - {declared.edition}
+    found: list[CertificateItem] = []
     for candidate in cert.items:
         if candidate.hs is None:
             continue
         certified = HsCode(candidate.hs[:6], cert_edition(cert, declaration))
         if certified.edition == declared.edition:
             if certified.digits == declared.digits:
-                return candidate
+                found.append(candidate)
         elif correspondence is not None and correspondence.same_goods(certified, declared):
-            return candidate
+            found.append(candidate)
+    if found:
+        return found
     if editions and correspondence is None:
         reasons.append(
             _reason(
@@ -330,7 +360,7 @@ def _matching_item(
                 codes=", ".join(sorted({i.hs or "-" for i in cert.items}))[:120],
             )
         )
-    return None
+    return []
 
 
 def cert_edition(cert: Certificate, declaration: Declaration) -> HsEdition:
@@ -360,10 +390,13 @@ _NOISE = re.compile(r"[\W_]+")
 
 def same_party(certified: str, declared: str) -> bool:
     """Names compared as written, ignoring case, spacing and punctuation; one containing
-    the other is the same party (a slight discrepancy, RCEP Article 3.26)."""
+    the other, and at least three fifths of it, is the same party (a slight discrepancy,
+    RCEP Article 3.26)."""
 
     def plain(name: str) -> str:
         return _NOISE.sub("", unicodedata.normalize("NFKC", name).casefold())
 
     a, b = plain(certified), plain(declared)
-    return bool(a and b) and (a in b or b in a)
+    shorter, longer = sorted((a, b), key=len)
+    # a name within the other, but most of it: "Seoul" alone is not "Seoul Trading Co., Ltd."
+    return bool(shorter) and shorter in longer and len(shorter) * 5 >= len(longer) * 3

@@ -7,6 +7,7 @@ gives other figures means the arithmetic changed, and says where.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,13 +53,12 @@ def replay(declaration: Declaration, kept: dict[str, Any], rules: TaxRules) -> d
                     )
                 )
     schedule = Schedule(lines, "replay", kept["schedule"])
-    found = assess(
-        [i.goods for i in declaration.items],
-        declaration.date,
-        schedule,
-        ExchangeRateTable(rates),
-        rules,
-    )
+    # each item at the rate type its kept line was found under (a denied claim's fallback)
+    goods = [
+        replace(i.goods, rate_type=item["line"]["rate_type"])
+        for i, item in zip(declaration.items, kept["items"], strict=True)
+    ]
+    found = assess(goods, declaration.date, schedule, ExchangeRateTable(rates), rules)
     return assessment_json(found, rules.cites)
 
 

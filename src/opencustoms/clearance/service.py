@@ -62,7 +62,7 @@ from opencustoms.platform.idempotency import StoredResponse, check_key, replay
 
 MAX_BATCH = 1000  # declarations per batch: about 1 MB of JSON, the API's body limit
 MAX_REASON = 500
-Claims = Callable[[Declaration], list[Decision]]
+Claims = Callable[[Declaration], list[Decision]]  # a declaration's claims decided
 
 
 class Verifier(Protocol):
@@ -107,6 +107,85 @@ class Replayed:
     again: dict[str, Any]  # the assessment computed again
     differences: tuple[str, ...]  # figures that differ: none, if the arithmetic holds
     same_rules: bool  # the tax rules in force are those the assessment used
+
+
+class _Claims:
+    """Decides a declaration's preference claims in the lodging transaction. What kept
+    declarations took from a certificate (earlier ones, and the batch's kept so far)
+    counts; a declaration being amended does not count against itself."""
+
+    def __init__(
+        self, service: ClearanceService, uow: ClearanceUnitOfWork, amending: str | None
+    ) -> None:
+        self._service = service
+        self._uow = uow
+        self._amending = amending
+        self.used: dict[tuple[str, str, int], Decimal] = {}
+        self._loaded: set[tuple[str, str]] = set()
+        self._now = service._clock.now()
+
+    def __call__(self, d: Declaration) -> list[Decision]:
+        service, uow = self._service, self._uow
+        t = service.tariff
+        origin = service._origin
+        trial = dict(self.used)  # this declaration's items take from a copy
+        decisions: list[Decision] = []
+        for item in d.items:
+            rate_type = t.rate_types.get(item.goods.rate_type)
+            proof = item.proof
+            if rate_type is None or not rate_type.preferential or proof is None:
+                continue
+            exporting = item.departure if item.departure in rate_type.origins else item.origin
+            if proof.kind is ProofType.ORIGIN_DECLARATION:
+                decision = preference.self_certified(item, rate_type)
+            else:
+                held = _received(uow, proof.authority, proof.reference)
+                if origin is None or (
+                    held is None and not origin.linked(uow, exporting, rate_type.agreement or "")
+                ):
+                    decision = preference.paper(item, rate_type, exporting)
+                else:
+                    if held is not None:
+                        self._load(held.authority, held.number, trial)
+                    decision = service._match(uow, d, item, rate_type, held, trial)
+                    _add(trial, decision)
+            decisions.append(replace(decision, decided_at=self._now))
+        return decisions
+
+    def take(self, decisions: Sequence[Decision]) -> None:
+        for decision in decisions:
+            _add(self.used, decision)
+
+    def _load(
+        self, authority: str, number: str, trial: dict[tuple[str, str, int], Decimal]
+    ) -> None:
+        key = (authority, number)
+        if key in self._loaded:
+            return
+        self._loaded.add(key)
+        self._uow.received.hold(authority, number)  # claims on one certificate queue
+        found = dict(self._uow.preferences.used([key]))
+        if self._amending is not None:  # what this declaration took before does not count
+            for kept in self._uow.preferences.of(self._amending):
+                k = kept.decision
+                if k.granted and (k.authority, k.reference) == key and k.quantity is not None:
+                    slot = (authority, number, k.certificate_item or 0)
+                    if slot in found:
+                        found[slot] -= k.quantity
+        for slot, quantity in found.items():
+            self.used[slot] = self.used.get(slot, Decimal(0)) + quantity
+            trial[slot] = trial.get(slot, Decimal(0)) + quantity
+
+
+def _add(used: dict[tuple[str, str, int], Decimal], decision: Decision) -> None:
+    if (
+        decision.granted
+        and decision.quantity is not None
+        and decision.certificate_item
+        and decision.authority
+    ):
+        slot = (decision.authority, decision.reference, decision.certificate_item)
+        used[slot] = used.get(slot, Decimal(0)) + decision.quantity
 
 
 class ClearanceService:
@@ -198,19 +277,18 @@ class ClearanceService:
     def _keep(self, ctx: Context, batch: Sequence[tuple[str, Any]]) -> list[Outcome]:
         with self._uow() as uow:
             claims = self._claims(uow)
-            outcomes = [
-                self._checked_or_forbidden(ctx, data, source, claims) for source, data in batch
-            ]
-            lodged = [o.record for o in outcomes if o.record is not None]
-            taken = uow.declarations.taken([r.reference for r in lodged])
+            taken = uow.declarations.taken([n for n in map(_number, (d for _, d in batch)) if n])
             seen: set[str] = set()
             final: list[Outcome] = []
-            for o in outcomes:
-                r = o.record
-                if r is not None and (r.reference in taken or r.reference in seen):
-                    o = Outcome(o.source, None, reference_taken(r.reference).findings)
-                elif r is not None:
-                    seen.add(r.reference)
+            for source, data in batch:
+                number = _number(data)
+                if number is not None and (number in taken or number in seen):
+                    final.append(Outcome(source, None, reference_taken(number).findings))
+                    continue
+                o = self._checked_or_forbidden(ctx, data, source, claims)
+                if o.record is not None:
+                    seen.add(o.record.reference)
+                    claims.take(o.decisions)  # a later declaration of the batch sees it
                 final.append(o)
             kept = [o.record for o in final if o.record is not None]
             uow.declarations.add_many([(r, self._event(ctx, r, Action.LODGED, None)) for r in kept])
@@ -243,22 +321,24 @@ class ClearanceService:
         why = _reason(reason)
         old = self._open(ctx, declaration, if_version)
         _same_parties(old.declaration, data)
-        with self._uow() as uow:
+        with self._uow() as uow:  # decided and written together: a certificate's use stays true
             outcome = self._checked(ctx, data, source, self._claims(uow, old.id))
             if outcome.record is None:
                 uow.declarations.add_rejections([self._rejection(ctx, data, outcome)])
                 uow.commit()
                 raise InvalidInput(*outcome.findings)
-        new = outcome.record
-        return self._change(
-            ctx,
-            old,
-            Action.AMENDED,
-            why,
-            declaration=new.declaration,
-            assessment=new.assessment,
-            decisions=outcome.decisions,
-        )
+            new = outcome.record
+            return self._change_in(
+                uow,
+                ctx,
+                old,
+                Action.AMENDED,
+                why,
+                decisions=outcome.decisions,
+                retire=True,
+                declaration=new.declaration,
+                assessment=new.assessment,
+            )
 
     def cancel(
         self, ctx: Context, declaration: str, reason: str, if_version: int | None = None
@@ -637,40 +717,8 @@ class ClearanceService:
             )
         return min(found)[1]
 
-    def _claims(self, uow: ClearanceUnitOfWork, amending: str | None = None) -> Claims:
-        """Decides a declaration's preference claims in this transaction; what a batch's
-        earlier declarations took from a certificate counts for the later ones."""
-        used: dict[tuple[str, str, int], Decimal] = {}
-        loaded: set[tuple[str, str]] = set()
-        t = self.tariff
-        origin = self._origin
-        now = self._clock.now()
-
-        def decide(d: Declaration) -> list[Decision]:
-            decisions: list[Decision] = []
-            for item in d.items:
-                rate_type = t.rate_types.get(item.goods.rate_type)
-                proof = item.proof
-                if rate_type is None or not rate_type.preferential or proof is None:
-                    continue
-                exporting = item.departure if item.departure in rate_type.origins else item.origin
-                if proof.kind is ProofType.ORIGIN_DECLARATION:
-                    decision = preference.self_certified(item, rate_type)
-                else:
-                    held = _received(uow, proof.authority, proof.reference)
-                    if origin is None or (
-                        held is None
-                        and not origin.linked(uow, exporting, rate_type.agreement or "")
-                    ):
-                        decision = preference.paper(item, rate_type, exporting)
-                    else:
-                        decision = self._match(
-                            uow, d, item, rate_type, held, used, loaded, amending
-                        )
-                decisions.append(replace(decision, decided_at=now))
-            return decisions
-
-        return decide
+    def _claims(self, uow: ClearanceUnitOfWork, amending: str | None = None) -> _Claims:
+        return _Claims(self, uow, amending)
 
     def _match(
         self,
@@ -680,36 +728,15 @@ class ClearanceService:
         rate_type: RateType,
         held: ReceivedCertificate | None,
         used: dict[tuple[str, str, int], Decimal],
-        loaded: set[tuple[str, str]],
-        amending: str | None,
     ) -> Decision:
         origin = self._origin
         assert origin is not None
+        country = self.tariff.rules.country
         if held is None:
             return preference.check(
-                d,
-                item,
-                rate_type,
-                None,
-                None,
-                self.tariff.rules.country,
-                preference.Claim(None, {}),
-                None,
+                d, item, rate_type, None, None, country, preference.Claim(None, {}), None
             )
         key = (held.authority, held.number)
-        if key not in loaded:
-            loaded.add(key)
-            for k, v in uow.preferences.used([key]).items():
-                used[k] = used.get(k, Decimal(0)) + v
-            if amending is not None:  # what this declaration took before does not count
-                for kept in uow.preferences.of(amending):
-                    k2 = (
-                        kept.decision.authority or "",
-                        kept.decision.reference,
-                        kept.decision.certificate_item or 0,
-                    )
-                    if kept.decision.granted and kept.decision.quantity is not None and k2 in used:
-                        used[k2] -= kept.decision.quantity
         importer = uow.accounts.organisation(d.importer) if d.importer.startswith("org_") else None
         claim = preference.Claim(
             importer.name if importer else None,
@@ -721,32 +748,43 @@ class ClearanceService:
             rate_type,
             origin.verify(held.document, d.date),
             origin.agreement_of(held.form),
-            self.tariff.rules.country,
+            country,
             claim,
             origin.correspondence(),
         )
-        decision = replace(decision, authority=held.authority)
-        if decision.granted and decision.quantity is not None and decision.certificate_item:
-            k = (held.authority, held.number, decision.certificate_item)
-            used[k] = used.get(k, Decimal(0)) + decision.quantity
-        return decision
+        return replace(decision, authority=held.authority)
 
     def _keep_decisions(
-        self, uow: ClearanceUnitOfWork, record: DeclarationRecord, decisions: Sequence[Decision]
+        self,
+        uow: ClearanceUnitOfWork,
+        record: DeclarationRecord,
+        decisions: Sequence[Decision],
+        before: dict[int, Decision] | None = None,
     ) -> None:
         """The decisions, and to the issuing country a notice of each certificate claim's
-        outcome (RCEP and the WCO framework: utilization)."""
+        outcome where it changed (RCEP and the WCO framework: utilization)."""
         if not decisions:
             return
         uow.preferences.add_many(
             [preference.KeptDecision(new_id("pdc"), record.id, d) for d in decisions]
         )
-        if self._origin is None:
-            return
         for d in decisions:
+            earlier = (before or {}).get(d.item)
             if d.outcome is PreferenceOutcome.REVIEW or not d.authority:
                 continue
+            if (
+                earlier is not None
+                and earlier.outcome is d.outcome
+                and earlier.reference == d.reference
+            ):
+                continue  # the issuing country knows already
             reason = "; ".join(f.render() for f in d.reasons) or None
+            self._notify(uow, record, d, reason)
+
+    def _notify(
+        self, uow: ClearanceUnitOfWork, record: DeclarationRecord, d: Decision, reason: str | None
+    ) -> None:
+        if self._origin is not None and d.authority:
             self._origin.notify(
                 uow,
                 d.authority,
@@ -774,18 +812,41 @@ class ClearanceService:
         decisions: Sequence[Decision] | None = None,
         **changes: Any,
     ) -> DeclarationRecord:
+        with self._uow() as uow:
+            return self._change_in(uow, ctx, old, action, reason, decisions, **changes)
+
+    def _change_in(
+        self,
+        uow: ClearanceUnitOfWork,
+        ctx: Context,
+        old: DeclarationRecord,
+        action: Action,
+        reason: str,
+        decisions: Sequence[Decision] | None = None,
+        retire: bool = False,
+        **changes: Any,
+    ) -> DeclarationRecord:
+        """The declaration's new version, its event, its decisions (`retire`: they replace
+        every current one) and, on cancellation, refunds, draws released and notices."""
         if old.state is not DeclarationState.LODGED:
             raise not_open(old)
         new = replace(old, version=old.version + 1, updated_at=self._clock.now(), **changes)
-        with self._uow() as uow:
-            uow.declarations.save(new, self._event(ctx, new, action, reason))
-            if decisions is not None:
-                self._keep_decisions(uow, new, decisions)
-            if action is Action.CANCELLED:
-                by = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
-                release_all(uow, new, new.updated_at, by, reason)
-            uow.audit.append(self._audit(ctx, f"declaration.{action.value}", new, reason))
-            uow.commit()
+        uow.declarations.save(new, self._event(ctx, new, action, reason))
+        before = {k.decision.item: k.decision for k in uow.preferences.of(old.id)}
+        if retire or action is Action.CANCELLED:
+            uow.preferences.retire(old.id)
+            for item, gone in before.items():  # a claim withdrawn: its issuer is told
+                if gone.granted and (
+                    action is Action.CANCELLED or item not in {d.item for d in decisions or ()}
+                ):
+                    self._notify(uow, new, replace(gone, outcome=PreferenceOutcome.DENIED), reason)
+        if decisions is not None:
+            self._keep_decisions(uow, new, decisions, before)
+        if action is Action.CANCELLED:
+            by = ctx.principal.account.id if ctx.principal and ctx.principal.account else None
+            release_all(uow, new, new.updated_at, by, reason)
+        uow.audit.append(self._audit(ctx, f"declaration.{action.value}", new, reason))
+        uow.commit()
         return new
 
     def _get(
@@ -859,6 +920,14 @@ def _same_parties(old: Declaration, data: Any) -> None:
                 field=name,
                 value=getattr(old, name),
             )
+
+
+def _number(data: Any) -> str | None:
+    """A batch entry's declaration number, before it is read in full."""
+    if isinstance(data, Declaration):
+        return data.reference
+    value = data.get("reference") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) else None
 
 
 def _received(

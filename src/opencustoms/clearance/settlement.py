@@ -86,7 +86,12 @@ def settlement(total: Money, entries: Sequence[LedgerEntry], draws: Sequence[Dra
 
 def check_payment(amount: Money, owed: Money) -> None:
     """A payment is of what is owed, in its currency: more would be a refund to make."""
-    if amount.currency != owed.currency or amount.amount <= 0 or amount.amount > owed.amount:
+    if (
+        amount.currency != owed.currency
+        or amount.amount <= 0
+        or amount.amount > owed.amount
+        or amount.rounded() != amount  # no fraction below the currency's minor unit
+    ):
         raise InvalidInput.of(
             "settlement.bad_payment",
             N_("A payment of %(amount)s does not fit: %(owed)s is owed."),

@@ -63,9 +63,10 @@ class SqlDeclarations:
             raise changed_since(record.reference)
         self.s.execute(insert(t.declaration_events).values(**_event_row(event)))
 
-    def get(self, declaration_id: str) -> DeclarationRecord | None:
+    def get(self, declaration_id: str, lock: bool = False) -> DeclarationRecord | None:
         d = t.declarations
-        row = self.s.execute(select(d).where(d.c.id == declaration_id)).first()
+        query = select(d).where(d.c.id == declaration_id)
+        row = self.s.execute(query.with_for_update() if lock else query).first()
         return _record(row) if row else None
 
     def by_reference(self, reference: str) -> DeclarationRecord | None:
@@ -296,9 +297,12 @@ class SqlSettlements:
             for r in self.s.execute(query)
         ]
 
-    def release_draw(self, draw_id: str, at: datetime) -> None:
+    def release_draw(self, draw_id: str, at: datetime) -> bool:
         w = t.guarantee_draws
-        self.s.execute(update(w).where(w.c.id == draw_id).values(released_at=at))
+        done = self.s.execute(
+            update(w).where(w.c.id == draw_id, w.c.released_at.is_(None)).values(released_at=at)
+        )
+        return cast(CursorResult[Any], done).rowcount == 1
 
 
 def _guarantee_row(g: Guarantee) -> dict[str, Any]:
@@ -343,6 +347,14 @@ class SqlPreferences:
             )
         self.s.execute(insert(p), [_decision_row(k) for k in kept])
 
+    def retire(self, declaration_id: str) -> None:
+        p = t.preference_decisions
+        self.s.execute(
+            update(p)
+            .where(p.c.declaration_id == declaration_id, p.c.current.is_(True))
+            .values(current=False)
+        )
+
     def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
         p = t.preference_decisions
         query = select(p).where(p.c.declaration_id == declaration_id)
@@ -357,7 +369,9 @@ class SqlPreferences:
             select(p)
             .join(d, d.c.id == p.c.declaration_id)
             .where(p.c.authority == authority, p.c.reference == number, p.c.current.is_(True))
-            .where(p.c.outcome == Outcome.GRANTED.value, d.c.state == DeclarationState.LODGED.value)
+            .where(
+                p.c.outcome == Outcome.GRANTED.value, d.c.state != DeclarationState.CANCELLED.value
+            )
             .order_by(p.c.decided_at, p.c.id)
         )
         return [_kept_decision(r) for r in rows]
@@ -371,7 +385,9 @@ class SqlPreferences:
             select(p.c.authority, p.c.reference, p.c.certificate_item, p.c.quantity)
             .join(d, d.c.id == p.c.declaration_id)
             .where(p.c.reference.in_(numbers), p.c.current.is_(True))
-            .where(p.c.outcome == Outcome.GRANTED.value, d.c.state == DeclarationState.LODGED.value)
+            .where(
+                p.c.outcome == Outcome.GRANTED.value, d.c.state != DeclarationState.CANCELLED.value
+            )
         )
         wanted = set(keys)
         used: dict[tuple[str, str, int], Decimal] = {}

@@ -1104,6 +1104,14 @@ class SqlReceived:
     def __init__(self, connection: Connection) -> None:
         self.s = connection
 
+    def hold(self, authority: str, number: str) -> None:
+        r = t.received_certificates
+        self.s.execute(  # SQLite: its transactions are serial already (BEGIN IMMEDIATE)
+            select(r.c.number)
+            .where(r.c.authority == authority, r.c.number == number)
+            .with_for_update()
+        )
+
     def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
         r = t.received_certificates
         rows = self.s.execute(select(r).where(r.c.number == number).order_by(r.c.authority))

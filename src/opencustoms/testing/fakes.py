@@ -499,6 +499,9 @@ class FakeReceived:
     def __init__(self, state: _State) -> None:
         self.st = state
 
+    def hold(self, authority: str, number: str) -> None:
+        pass  # one fake transaction at a time
+
     def numbered(self, number: str) -> Sequence[ReceivedCertificate]:
         return sorted(
             (r for r in self.st.received.values() if r.number == number), key=lambda r: r.authority
@@ -687,7 +690,7 @@ class FakeDeclarations:
         self.st.declarations[record.id] = record
         self.st.declaration_events.append(event)
 
-    def get(self, declaration_id: str) -> DeclarationRecord | None:
+    def get(self, declaration_id: str, lock: bool = False) -> DeclarationRecord | None:
         return self.st.declarations.get(declaration_id)
 
     def by_reference(self, reference: str) -> DeclarationRecord | None:
@@ -771,10 +774,13 @@ class FakeSettlements:
         ]
         return sorted(found, key=lambda d: (d.at, d.id))
 
-    def release_draw(self, draw_id: str, at: datetime) -> None:
+    def release_draw(self, draw_id: str, at: datetime) -> bool:
+        found = any(d.id == draw_id and d.released_at is None for d in self.st.draws)
         self.st.draws = [
-            replace(d, released_at=at) if d.id == draw_id else d for d in self.st.draws
+            replace(d, released_at=at) if d.id == draw_id and d.released_at is None else d
+            for d in self.st.draws
         ]
+        return found
 
 
 class FakePreferences:
@@ -790,6 +796,12 @@ class FakePreferences:
                 for p in self.st.preferences
             ]
             self.st.preferences.append(k)
+
+    def retire(self, declaration_id: str) -> None:
+        self.st.preferences = [
+            replace(p, current=False) if p.declaration_id == declaration_id else p
+            for p in self.st.preferences
+        ]
 
     def of(self, declaration_id: str, current_only: bool = True) -> Sequence[KeptDecision]:
         mine = [
@@ -807,7 +819,7 @@ class FakePreferences:
             and p.decision.outcome is PreferenceOutcome.GRANTED
             and (p.decision.authority, p.decision.reference) == (authority, number)
             and (r := self.st.declarations.get(p.declaration_id)) is not None
-            and r.state is DeclarationState.LODGED
+            and r.state is not DeclarationState.CANCELLED
         ]
 
     def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str, int], Decimal]:
@@ -820,7 +832,7 @@ class FakePreferences:
                 p.current
                 and d.outcome is PreferenceOutcome.GRANTED
                 and record is not None
-                and record.state is DeclarationState.LODGED
+                and record.state is not DeclarationState.CANCELLED
                 and (d.authority or "", d.reference) in wanted
                 and d.certificate_item is not None
                 and d.quantity is not None

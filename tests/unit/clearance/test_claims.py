@@ -2,6 +2,7 @@
 received certificates, denied ones assessed without the preference, notices to the
 issuing country, reviews decided by an officer, certificates not used twice over."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -215,3 +216,52 @@ def test_a_late_or_unfounded_claim_afterwards_is_refused(desk):
     svc._clock.advance(timedelta(days=400))
     with pytest.raises(InvalidInput, match="within 12 months of the declaration"):
         svc.claim_after(IMPORTER, record.id, 1, "FCN1", {"kind": "certificate", "reference": "X-1"})
+
+
+def test_an_amendment_withdrawing_a_claim_frees_its_certificate_and_its_review(desk):
+    svc, _, origin, _ = desk
+    record, _ = svc.lodge(IMPORTER, _claim(net_mass="12"))
+    svc.amend(IMPORTER, record.id, _claim(rate_type="A", proof=None, net_mass="12"), "no claim")
+    assert svc.decisions(IMPORTER, record.id) == []
+    assert origin.notices[-1][2] is False  # the issuing country is told it was withdrawn
+    again, _ = svc.lodge(IMPORTER, _claim("N-2", net_mass="12"))
+    assert svc.decisions(IMPORTER, again.id)[0].decision.outcome is Outcome.GRANTED
+
+
+def test_an_unchanged_amendment_sends_no_second_notice_and_a_cancellation_one(desk):
+    svc, _, origin, _ = desk
+    record, _ = svc.lodge(IMPORTER, _claim())
+    svc.amend(IMPORTER, record.id, _claim(), "same")
+    assert [n[2] for n in origin.notices] == [True]
+    svc.cancel(IMPORTER, record.id, "goods returned")
+    assert [n[2] for n in origin.notices] == [True, False]
+
+
+def test_a_refused_declaration_of_a_batch_takes_nothing_from_a_certificate(desk):
+    svc, *_ = desk
+    svc.lodge(IMPORTER, _claim("N-1", net_mass="1"))
+    batch = [("a", _claim("N-1", net_mass="7")), ("b", _claim("N-2", net_mass="7"))]
+    outcomes = svc.lodge_many(OPERATOR, batch)
+    assert outcomes[0].findings[0].code == "declaration.reference_taken"
+    assert outcomes[1].decisions[0].outcome is Outcome.GRANTED
+
+
+def test_a_denied_claim_replays_to_the_same_figures(desk):
+    svc, *_ = desk
+    record, _ = svc.lodge(IMPORTER, _claim(net_mass="500"))
+    assert svc.replay(IMPORTER, record.id).differences == ()
+
+
+def test_quantities_that_do_not_compare_go_to_review_and_a_second_item_is_used(desk):
+    svc, _, origin, _ = desk
+    metres = replace(CERTIFICATE.items[0], unit="MTR")
+    origin._certificate = replace(CERTIFICATE, items=(metres,))
+    record, _ = svc.lodge(IMPORTER, _claim())
+    [kept] = svc.decisions(IMPORTER, record.id)
+    assert kept.decision.reasons[0].code == "preference.quantity_not_comparable"
+    twice = replace(CERTIFICATE.items[0], number=2)
+    origin._certificate = replace(CERTIFICATE, items=(CERTIFICATE.items[0], twice))
+    first, _ = svc.lodge(IMPORTER, _claim("N-2", net_mass="12"))
+    second, _ = svc.lodge(IMPORTER, _claim("N-3", net_mass="12"))
+    items = [svc.decisions(IMPORTER, r.id)[0].decision.certificate_item for r in (first, second)]
+    assert items == [1, 2]

@@ -137,3 +137,10 @@ def test_a_kept_assessment_replays_to_the_same_figures(desk):
     tampered = kept.assessment | {"duty": "1"}
     state.declarations[record.id] = replace(kept, assessment=tampered)
     assert clearance.replay(IMPORTER, record.id).differences == ("duty",)
+
+
+def test_a_payment_has_no_fraction_below_the_currencys_unit(desk):
+    clearance, settlements, *_ = desk
+    record, _ = clearance.lodge(IMPORTER, _declaration())
+    with pytest.raises(InvalidInput, match="does not fit"):
+        settlements.pay(OPERATOR, record.id, Money("100.5", "KRW"), "KB-1")
