@@ -25,7 +25,7 @@ from opencustoms.api.routes import ROUTERS
 from opencustoms.i18n import _, negotiate, set_locale
 from opencustoms.kernel.errors import N_
 from opencustoms.observability import Metrics, configure_logging, logger
-from opencustoms.web import exchange_pages, pages
+from opencustoms.web import clearance_pages, exchange_pages, pages
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 MAX_BODY_BYTES = 1_000_000  # far above any request this API takes
@@ -193,6 +193,7 @@ def create_app(services: bootstrap.Services | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages.verify_router)
     app.include_router(exchange_pages.router)
+    app.include_router(clearance_pages.router)
     static = resources.files("opencustoms.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     assert_guarded([*ROUTERS, pages.router, pages.verify_router, exchange_pages.router], OPEN_PATHS)
