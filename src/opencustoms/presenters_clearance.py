@@ -16,7 +16,10 @@ from opencustoms.clearance.service import Outcome, Replayed
 from opencustoms.clearance.settlement import Draw, Guarantee
 from opencustoms.i18n import _
 from opencustoms.kernel.dates import local_time
-from opencustoms.kernel.errors import Finding
+from opencustoms.kernel.errors import N_, Finding
+
+# a preference decision's outcome, in words
+OUTCOMES = {"granted": N_("granted"), "denied": N_("denied"), "review": N_("in documentary review")}
 
 
 def _step(step: dict[str, Any]) -> dict[str, Any]:

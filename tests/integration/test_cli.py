@@ -226,6 +226,12 @@ def test_demo_tours_seeds_once_and_completes_an_interrupted_seed(cli, services, 
     assert "– status: not checked: offline" in out
     assert "  VALID" in out
     assert (tmp_path / "demo-certificate.pdf").read_bytes().startswith(b"%PDF")
+    # clearance: a certificate issued by Viet Nam's node checks declarations in Korea's
+    granted = r"43210-21-100001 FAS1: granted; duty 0 KRW\n  matched with VN-MOIT-2021-000001"
+    assert re.search(granted + r" from Viet Nam \d+ ms after it was issued", out)
+    assert "43210-21-100002 FAS1: denied; duty 520000 KRW" in out
+    assert "600 KGM declared, more than the 500 certified in item 1 (tolerance 5%)." in out
+    assert "43210-21-100003 FEU1: in documentary review" in out
     assert "Demo accounts" in out
     tokens = [
         line.split()[-1]

@@ -36,7 +36,7 @@ IfVersionOption = typer.Option(
     None, "--if-version", min=1, help=_("Only if it is still at this version.")
 )
 STATES = {"lodged": N_("lodged"), "cancelled": N_("cancelled")}
-OUTCOMES = {"granted": N_("granted"), "denied": N_("denied"), "review": N_("in documentary review")}
+OUTCOMES = presenters_clearance.OUTCOMES
 ACTIONS = {
     "lodged": N_("lodged"),
     "amended": N_("amended"),

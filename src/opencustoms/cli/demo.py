@@ -20,6 +20,7 @@ from opencustoms.certificates.forms.loader import shipped_forms
 from opencustoms.certificates.lifecycle import LABELS
 from opencustoms.certificates.signed import CHECK_LABELS, verify
 from opencustoms.cli.common import out
+from opencustoms.cli.demo_clearance import clearance_scene
 from opencustoms.cli.demo_exchange import exchange_scene
 from opencustoms.i18n import _, label
 from opencustoms.kernel.countries import Country
@@ -285,6 +286,7 @@ def _certificate_tour(svc: Services) -> None:
         markup=False,
     )
     exchange_scene(svc, officer, application)
+    clearance_scene(svc)
 
 
 def _serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:

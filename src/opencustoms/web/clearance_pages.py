@@ -19,12 +19,12 @@ from opencustoms.access import guard
 from opencustoms.accounts.domain import Permission
 from opencustoms.accounts.service import Context
 from opencustoms.i18n import _
-from opencustoms.kernel.errors import N_, DomainError, InvalidInput
+from opencustoms.kernel.errors import DomainError, InvalidInput
 from opencustoms.web.exchange_pages import _signed_in
 from opencustoms.web.pages import _render, _services
 
 router = APIRouter(include_in_schema=False, dependencies=[guard(Permission.HS_READ)])
-OUTCOMES = {"granted": N_("granted"), "denied": N_("denied"), "review": N_("in documentary review")}
+OUTCOMES = presenters_clearance.OUTCOMES
 
 FIELDS = ("reference", "date", "office", "declarant", "importer", "seller", "transport_mode")
 ITEM_FIELDS = (
