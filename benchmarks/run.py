@@ -18,6 +18,7 @@ from rich.table import Table
 
 from benchmarks import (
     bench_certificates,
+    bench_clearance,
     bench_determination,
     bench_exchange,
     bench_hs,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "certificates": bench_certificates.run,
     "openattestation": bench_openattestation.run,
     "exchange": bench_exchange.run,
+    "clearance": bench_clearance.run,
 }
 RESULTS = Path(__file__).parent / "results"
 
