@@ -533,28 +533,31 @@ class ClearanceService:
             )
         data = declaration_json(old.declaration)
         data["items"][item - 1] |= {"rate_type": rate_type, "proof": proof}
-        with self._uow() as uow:
+        with self._uow() as uow:  # decided and written together, as an amendment is
             outcome = self._checked(ctx, data, "api", self._claims(uow, old.id))
-        if outcome.record is None:
-            raise InvalidInput(*outcome.findings)
-        decision = next((d for d in outcome.decisions if d.item == item), None)
-        if decision is None or not decision.granted:
-            reasons = decision.reasons if decision is not None else ()
-            raise InvalidInput(
-                *(
-                    reasons
-                    or (Finding("preference.not_granted", N_("The preference is not granted.")),)
+            if outcome.record is None:
+                raise InvalidInput(*outcome.findings)
+            decision = next((d for d in outcome.decisions if d.item == item), None)
+            if decision is None or not decision.granted:
+                reasons = decision.reasons if decision is not None else ()
+                raise InvalidInput(
+                    *(
+                        reasons
+                        or (
+                            Finding("preference.not_granted", N_("The preference is not granted.")),
+                        )
+                    )
                 )
+            new = self._change_in(
+                uow,
+                ctx,
+                old,
+                Action.CLAIMED,
+                f"{rate_type} {decision.reference}",
+                [decision],
+                declaration=outcome.record.declaration,
+                assessment=outcome.record.assessment,
             )
-        new = self._change(
-            ctx,
-            old,
-            Action.CLAIMED,
-            f"{rate_type} {decision.reference}",
-            declaration=outcome.record.declaration,
-            assessment=outcome.record.assessment,
-            decisions=[decision],
-        )
         refund_overpaid(self._uow, new, self._clock.now(), ctx)
         return new
 

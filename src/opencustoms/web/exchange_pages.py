@@ -2,7 +2,8 @@
 and failures, the certificates received, and verification requests with their days.
 
 Staff sign in with their API token (`opencustoms accounts token`), kept in an HttpOnly,
-SameSite=Strict cookie and read only by these pages' GET requests.
+SameSite=Strict cookie: read by these pages' GET requests and by the declaration form's
+POST (`clearance_pages.py`), which a page of another site cannot send it with.
 """
 
 from __future__ import annotations
